@@ -1,0 +1,125 @@
+"""What every example shares: the training step, the evaluation steps, the optimizer and how data is held.
+
+An example fills in only what differs: its parameters and ``forward`` (and its loss, ``criterion``), and the
+tensors of its data set (``make_tensors``). Everything else, for all examples, lives here.
+"""
+
+import math
+from collections.abc import Iterator
+from typing import Literal
+
+import torch
+from lightning.pytorch import LightningDataModule, LightningModule
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Sampler, TensorDataset
+from torchmetrics import MetricCollection
+
+
+class GradientDescentExample(LightningModule):
+    """One worked example: a model, its loss, and plain SGD at the seed's learning rate.
+
+    Subclasses set ``criterion`` and define ``forward``; ``metrics()`` names what validation and test report.
+    LightningCLI's ``--optimizer`` replaces ``configure_optimizers`` when given.
+    """
+
+    criterion: nn.Module
+
+    def __init__(self, lr: float):
+        super().__init__()
+        self.lr = lr
+        self.last_loss: Tensor | None = None  # the loss of the latest training step, kept on its device
+        metrics = self.metrics()
+        self.val_metrics = metrics.clone(prefix="val/") if metrics else None
+        self.test_metrics = metrics.clone(prefix="test/") if metrics else None
+
+    def metrics(self) -> MetricCollection | None:
+        """The torchmetrics that validation and test log, or None where there are no targets."""
+        return None
+
+    def model_step(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
+        """The loss of one batch, with the predictions and targets it compared."""
+        inputs, targets = batch
+        predictions = self(inputs)
+        if predictions.shape != targets.shape:
+            raise ValueError(
+                f"{type(self).__name__} predicts shape {tuple(predictions.shape)} but the targets have shape "
+                f"{tuple(targets.shape)}: a loss over them would broadcast silently; make the shapes equal"
+            )
+        return self.criterion(predictions, targets), predictions, targets
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        loss, _, _ = self.model_step(batch)
+        self.last_loss = loss.detach()
+        return loss
+
+    def _evaluation_step(self, batch: tuple[Tensor, Tensor], stage: str, metrics: MetricCollection | None):
+        loss, predictions, targets = self.model_step(batch)
+        self.log(f"{stage}/loss", loss)
+        if metrics is not None:
+            metrics.update(predictions, targets)
+            self.log_dict(metrics)
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluation_step(batch, "val", self.val_metrics)
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluation_step(batch, "test", self.test_metrics)
+
+    def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        return self(batch[0])
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=self.lr)
+
+
+class BatchIndices(Sampler):
+    """Yields one index per batch: a slice in order (a view, no copy) or a block of a seeded permutation."""
+
+    def __init__(self, size: int, batch_size: int, shuffle: bool):
+        self.size, self.batch_size, self.shuffle = size, batch_size, shuffle
+
+    def __len__(self) -> int:
+        return math.ceil(self.size / self.batch_size)
+
+    def __iter__(self) -> Iterator[slice | Tensor]:
+        order = torch.randperm(self.size) if self.shuffle else None
+        for start in range(0, self.size, self.batch_size):
+            stop = min(start + self.batch_size, self.size)
+            yield slice(start, stop) if order is None else order[start:stop]
+
+
+class TensorDataModule(LightningDataModule):
+    """An example's whole data set held as two tensors, inputs and targets, with batches cut from them.
+
+    ``batch_size`` chooses the flavour of gradient descent: ``full`` (the whole data set per step, the
+    seeds' choice), ``1`` (stochastic) or anything between (mini-batch). ``shuffle`` reorders the data every
+    epoch (seeded by ``seed_everything``). Validation, test and predict see the whole data set in order.
+    """
+
+    def __init__(self, batch_size: int | Literal["full"] = "full", shuffle: bool = False):
+        super().__init__()
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.dataset: TensorDataset | None = None
+
+    def make_tensors(self) -> tuple[Tensor, Tensor]:
+        """The inputs, shape (samples, features), and the targets, shape (samples, outputs)."""
+        raise NotImplementedError
+
+    def setup(self, stage: str) -> None:
+        if self.dataset is None:
+            self.dataset = TensorDataset(*self.make_tensors())
+
+    def _loader(self, batch_size: int | Literal["full"], shuffle: bool) -> DataLoader:
+        size = len(self.dataset)
+        indices = BatchIndices(size, size if batch_size == "full" else batch_size, shuffle)
+        # batch_size=None: each index from the sampler cuts a whole batch; nothing is collated sample by sample
+        return DataLoader(self.dataset, sampler=indices, batch_size=None)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.batch_size, self.shuffle)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("full", shuffle=False)
+
+    test_dataloader = predict_dataloader = val_dataloader

@@ -1,0 +1,74 @@
+"""``lit-gd``: LightningCLI over every example.
+
+    lit-gd fit --config configs/linear_regression.yaml
+    lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
+    lit-gd fit --config configs/not_gate.yaml --print_config
+"""
+
+import warnings
+
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.callbacks import StepLogger
+
+LOG_DIR = "logs"
+
+# In-memory tensors cut into whole batches gain nothing from worker processes.
+warnings.filterwarnings("ignore", message=r"The '\w+_dataloader' does not have many workers", module="lightning")
+
+
+def example_name(model: LightningModule) -> str:
+    """The example a model belongs to, from its module: ``lit_gd.not_gate`` -> ``not_gate``."""
+    return type(model).__module__.rpartition(".")[2]
+
+
+class LitGdCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_lightning_class_args(StepLogger, "step_logger")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        # One checkpoint, last.ckpt, when fit ends, not a file at every epoch of a 1000-epoch tiny run.
+        parser.set_defaults({"checkpoint.save_last": True, "checkpoint.every_n_epochs": 0})
+
+    def instantiate_trainer(self, **kwargs) -> Trainer:
+        if self._get(self.config_init, "trainer").get("logger") in (None, True):
+            kwargs["logger"] = TensorBoardLogger(LOG_DIR, name=example_name(self.model), default_hp_metric=False)
+        return super().instantiate_trainer(**kwargs)
+
+    def after_fit(self) -> None:
+        print(fit_summary(self.trainer, self.model))
+
+
+def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
+    lines = [f"{example_name(model)}: {trainer.global_step} steps"]
+    if model.last_loss is not None:
+        lines.append(f"  final loss {model.last_loss.item():.8g}")
+    params = list(model.named_parameters())
+    if sum(p.numel() for _, p in params) <= 16:
+        lines += [f"  {name} = {_format(p.detach())}" for name, p in params]
+    if trainer.log_dir is not None and trainer.logger is not None:
+        lines.append(f"  TensorBoard: tensorboard --logdir {trainer.log_dir}")
+    return "\n".join(lines)
+
+
+def _format(tensor) -> str:
+    return f"{tensor.item():.7g}" if tensor.numel() == 1 else str(tensor.cpu().tolist())
+
+
+def main(args: ArgsType = None) -> None:
+    LitGdCLI(
+        GradientDescentExample,
+        TensorDataModule,
+        subclass_mode_model=True,
+        subclass_mode_data=True,
+        seed_everything_default=0,
+        trainer_defaults={"log_every_n_steps": 1, "num_sanity_val_steps": 0},
+        args=args,
+    )
+
+
+if __name__ == "__main__":
+    main()
