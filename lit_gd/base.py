@@ -113,7 +113,7 @@ class TensorDataModule(LightningDataModule):
     def _loader(self, batch_size: int | Literal["full"], shuffle: bool) -> DataLoader:
         size = len(self.dataset)
         indices = BatchIndices(size, size if batch_size == "full" else batch_size, shuffle)
-        # batch_size=None: each index from the sampler cuts a whole batch; nothing is collated sample by sample
+        # batch_size=None: each index from the sampler cuts a whole batch; nothing is collated per sample
         return DataLoader(self.dataset, sampler=indices, batch_size=None)
 
     def train_dataloader(self) -> DataLoader:

@@ -45,7 +45,9 @@ class BCEClassifier(GradientDescentExample):
 class BCEClassifierData(TensorDataModule):
     """Points with integer features in 1..10, drawn from a generator seeded by ``seed``."""
 
-    def __init__(self, samples: int = 10, labels: Literal["random", "rule"] = "random", seed: int = 0, **kwargs):
+    def __init__(
+        self, samples: int = 10, labels: Literal["random", "rule"] = "random", seed: int = 0, **kwargs
+    ):
         """
         Args:
             samples: how many points.

@@ -73,4 +73,3 @@ class StepLogger(Callback):
 
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
         self.flush(trainer)
-

@@ -1,8 +1,8 @@
 """``lit-gd``: LightningCLI over every example.
 
-    lit-gd fit --config configs/linear_regression.yaml
-    lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
-    lit-gd fit --config configs/not_gate.yaml --print_config
+lit-gd fit --config configs/linear_regression.yaml
+lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
+lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
 import warnings
@@ -18,7 +18,9 @@ from lit_gd.callbacks import StepLogger
 LOG_DIR = "logs"
 
 # In-memory tensors cut into whole batches gain nothing from worker processes.
-warnings.filterwarnings("ignore", message=r"The '\w+_dataloader' does not have many workers", module="lightning")
+warnings.filterwarnings(
+    "ignore", message=r"The '\w+_dataloader' does not have many workers", module="lightning"
+)
 
 
 def example_name(model: LightningModule) -> str:
@@ -35,7 +37,9 @@ class LitGdCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         if self._get(self.config_init, "trainer").get("logger") in (None, True):
-            kwargs["logger"] = TensorBoardLogger(LOG_DIR, name=example_name(self.model), default_hp_metric=False)
+            kwargs["logger"] = TensorBoardLogger(
+                LOG_DIR, name=example_name(self.model), default_hp_metric=False
+            )
         return super().instantiate_trainer(**kwargs)
 
     def after_fit(self) -> None:

@@ -1,0 +1,59 @@
+"""Helpers for the tests: run the CLI in-process and read what TensorBoard recorded."""
+
+import shlex
+from pathlib import Path
+
+from lightning.pytorch import Trainer
+from lightning.pytorch.loggers import TensorBoardLogger
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from lit_gd.callbacks import StepLogger
+from lit_gd.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.stem for p in (REPO / "configs").glob("*.yaml"))
+QUIET_CPU = ["--config", "configs/presets/cpu.yaml", "--trainer.enable_progress_bar", "false"]
+
+
+def lit_gd(command: str) -> None:
+    """Runs ``lit-gd COMMAND`` in-process, pinned to the CPU and without a progress bar."""
+    main(shlex.split(command) + QUIET_CPU)
+
+
+def fit_cli(example: str, flags: str = "") -> Path:
+    """``lit-gd fit --config configs/<example>.yaml FLAGS``; returns the run's log folder."""
+    lit_gd(f"fit --config configs/{example}.yaml {flags}")
+    return latest_run(example)
+
+
+def latest_run(example: str) -> Path:
+    return max(Path("logs", example).glob("version_*"), key=lambda p: int(p.name.removeprefix("version_")))
+
+
+def fit_trainer(model, datamodule, steps: int, tmp_path: Path) -> Path:
+    """Trains with a plain Trainer (no CLI) on the CPU for ``steps`` one-batch epochs."""
+    logger = TensorBoardLogger(tmp_path / "logs", name="trainer", default_hp_metric=False)
+    trainer = Trainer(
+        accelerator="cpu",
+        max_epochs=steps,
+        logger=logger,
+        callbacks=[StepLogger()],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        log_every_n_steps=1,
+        limit_val_batches=0,
+    )
+    trainer.fit(model, datamodule)
+    return Path(logger.log_dir)
+
+
+def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar series of a run, as (step, value) pairs."""
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    events.Reload()
+    return {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+def values(run_dir: Path, tag: str) -> list[float]:
+    return [value for _, value in scalars(run_dir)[tag]]

@@ -1,0 +1,70 @@
+"""The ``lit-gd`` entry point in-process: every config fits and validates, classes resolve by name, runs
+never overwrite each other, and fit ends with a summary."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import EXAMPLES, fit_cli, lit_gd, scalars
+
+
+def test_every_example_has_a_config():
+    expected = [
+        "bce_classifier",
+        "linear_regression",
+        "not_gate",
+        "quadratic",
+        "relu_regression",
+        "two_layer",
+    ]
+    assert EXAMPLES == expected
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_config_fits_and_validates(example, capsys):
+    lit_gd(f"fit --config configs/{example}.yaml --config configs/presets/fast.yaml")
+    run = Path("logs", example, "version_0")
+    assert (run / "config.yaml").is_file()
+    assert len(scalars(run)["train/loss"]) == 2
+    summary = capsys.readouterr().out
+    assert f"{example}: 2 steps" in summary
+    assert f"tensorboard --logdir logs/{example}/version_0" in summary
+
+    lit_gd(f"validate --config configs/{example}.yaml")
+    assert "val/loss" in scalars(Path("logs", example, "version_1"))
+
+
+def test_classes_resolve_by_name():
+    lit_gd("fit --model NotGate --data NotGateData --trainer.max_epochs 1")
+    assert Path("logs/not_gate/version_0/config.yaml").is_file()
+
+
+def test_every_constructor_argument_is_a_flag(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        lit_gd("fit --config configs/not_gate.yaml --model.lr 2.5 --data.batch_size 1 --print_config")
+    assert exit_info.value.code == 0
+    printed = capsys.readouterr().out
+    assert "lr: 2.5" in printed and "batch_size: 1" in printed and "seed_everything: 0" in printed
+
+
+def test_runs_never_overwrite_each_other():
+    first = fit_cli("not_gate", "--trainer.max_epochs 1")
+    second = fit_cli("not_gate", "--trainer.max_epochs 2")
+    assert (first.name, second.name) == ("version_0", "version_1")
+    assert len(scalars(first)["train/loss"]) == 1 and len(scalars(second)["train/loss"]) == 2
+    assert all((run / "checkpoints" / "last.ckpt").is_file() for run in (first, second))
+
+
+def test_same_command_gives_same_numbers():
+    first = scalars(fit_cli("bce_classifier", "--trainer.max_epochs 20"))
+    second = scalars(fit_cli("bce_classifier", "--trainer.max_epochs 20"))
+    assert first["train/loss"] == second["train/loss"]
+    assert first["param/fc1.weight.0.0"] == second["param/fc1.weight.0.0"]
+
+
+def test_test_and_predict_run_from_a_checkpoint():
+    fit_cli("linear_regression", "--trainer.max_epochs 3")
+    ckpt = "logs/linear_regression/version_0/checkpoints/last.ckpt"
+    lit_gd(f"test --config configs/linear_regression.yaml --ckpt_path {ckpt}")
+    assert "test/mse" in scalars(Path("logs/linear_regression/version_1"))
+    lit_gd(f"predict --config configs/linear_regression.yaml --ckpt_path {ckpt}")

@@ -1,0 +1,61 @@
+"""What a short run writes for TensorBoard: one value per optimizer step for every tag, named as promised."""
+
+import pytest
+import torch
+
+from lit_gd import NotGate, NotGateData, ReLURegression, ReLURegressionData
+from tests.helpers import fit_cli, fit_trainer, scalars
+
+
+def test_scalar_tags_one_value_per_step():
+    run = fit_cli("relu_regression", "--trainer.max_epochs 7")
+    series = scalars(run)
+    names = ["weight.0.0", "weight.1.0", "bias"]
+    expected = {
+        "train/loss",
+        *(f"param/{n}" for n in names),
+        *(f"grad/{n}" for n in names),
+        "grad_norm/weight",
+        "grad_norm/bias",
+        "grad_norm/total",
+    }
+    assert expected <= set(series)
+    for tag in expected:
+        assert [step for step, _ in series[tag]] == list(range(7)), tag
+
+
+def test_param_is_value_before_update_and_grad_norm_matches(tmp_path):
+    torch.manual_seed(3)
+    model = ReLURegression()
+    initial = model.weight.detach().clone()
+    series = scalars(fit_trainer(model, ReLURegressionData(), 3, tmp_path))
+    assert series["param/weight.0.0"][0][1] == pytest.approx(initial[0, 0].item())
+    assert series["param/weight.1.0"][0][1] == pytest.approx(initial[1, 0].item())
+    grads = [series[f"grad/{n}"][1][1] for n in ["weight.0.0", "weight.1.0", "bias"]]
+    assert series["grad_norm/total"][1][1] == pytest.approx(torch.tensor(grads).norm().item(), rel=1e-6)
+    assert series["grad_norm/bias"][1][1] == pytest.approx(abs(grads[2]), rel=1e-6)
+
+
+def test_large_models_log_norms_but_not_elements(tmp_path):
+    model = ReLURegression(in_features=20)
+    data = ReLURegressionData()
+    data.make_tensors = lambda: (torch.ones(4, 20), torch.ones(4, 1))
+    series = scalars(fit_trainer(model, data, 2, tmp_path))
+    assert not any(tag.startswith(("param/", "grad/")) for tag in series)
+    assert len(series["grad_norm/total"]) == 2
+
+
+def test_flush_writes_steps_buffered_between_flushes(tmp_path):
+    from lit_gd.callbacks import StepLogger
+
+    model = NotGate()
+    trainer_run = fit_trainer(model, NotGateData(), 5, tmp_path)
+    assert len(scalars(trainer_run)["train/loss"]) == 5
+    assert StepLogger().flush_every_n_steps > 1  # the default buffers; the test above saw every step anyway
+
+
+def test_mismatched_shapes_never_meet_in_a_loss():
+    """Seed 003's nn.Linear NOT gate compared a [2, 1] output with a [2] target: a [2, 2] loss."""
+    model = NotGate()
+    with pytest.raises(ValueError, match=r"predicts shape \(2, 1\) but the targets have shape \(2,\)"):
+        model.model_step((torch.tensor([[0.0], [1.0]]), torch.tensor([1.0, 0.0])))
