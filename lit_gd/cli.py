@@ -5,22 +5,27 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
+import os
 import warnings
 
+import numpy
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
+from torch import Tensor
 
 from lit_gd.base import GradientDescentExample, TensorDataModule
 from lit_gd.callbacks import StepLogger
 
 LOG_DIR = "logs"
 
-# In-memory tensors cut into whole batches gain nothing from worker processes.
-warnings.filterwarnings(
-    "ignore", message=r"The '\w+_dataloader' does not have many workers", module="lightning"
-)
+# Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
+# the other two are deprecations inside Lightning 2.6 itself (of torch's pytree API and of jsonargparse
+# calls) that a user of lit-gd can do nothing about.
+warnings.filterwarnings("ignore", message=r"The '\w+_dataloader' does not have many workers")
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 
 
 def example_name(model: LightningModule) -> str:
@@ -58,8 +63,10 @@ def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
     return "\n".join(lines)
 
 
-def _format(tensor) -> str:
-    return f"{tensor.item():.7g}" if tensor.numel() == 1 else str(tensor.cpu().tolist())
+def _format(tensor: Tensor) -> str:
+    if tensor.numel() == 1:
+        return f"{tensor.item():.7g}"
+    return numpy.array2string(tensor.cpu().numpy(), precision=7, separator=", ").replace("\n", "")
 
 
 def main(args: ArgsType = None) -> None:
