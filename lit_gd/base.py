@@ -15,6 +15,10 @@ from torch.utils.data import DataLoader, Sampler, TensorDataset
 from torchmetrics import MetricCollection
 
 
+class InputError(ValueError):
+    """A bad value from the user: ``lit-gd`` prints the message on one line and exits non-zero."""
+
+
 class GradientDescentExample(LightningModule):
     """One worked example: a model, its loss, and plain SGD at the seed's learning rate.
 
@@ -26,6 +30,8 @@ class GradientDescentExample(LightningModule):
 
     def __init__(self, lr: float):
         super().__init__()
+        if not (math.isfinite(lr) and lr > 0):
+            raise InputError(f"--model.lr must be a positive finite number, got {lr}")
         self.lr = lr
         self.last_loss: Tensor | None = None  # the loss of the latest training step, kept on its device
         metrics = self.metrics()
@@ -98,6 +104,10 @@ class TensorDataModule(LightningDataModule):
 
     def __init__(self, batch_size: int | Literal["full"] = "full", shuffle: bool = False):
         super().__init__()
+        if batch_size != "full" and (isinstance(batch_size, bool) or batch_size < 1):
+            raise InputError(
+                f"--data.batch_size must be 'full' or a whole number of at least 1, got {batch_size}"
+            )
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.dataset: TensorDataset | None = None

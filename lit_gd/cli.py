@@ -6,6 +6,7 @@ lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
 import os
+import sys
 import warnings
 
 import numpy
@@ -15,7 +16,7 @@ from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCL
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.base import GradientDescentExample, InputError, TensorDataModule
 from lit_gd.callbacks import StepLogger
 
 LOG_DIR = "logs"
@@ -70,7 +71,25 @@ def _format(tensor: Tensor) -> str:
 
 
 def main(args: ArgsType = None) -> None:
-    LitGdCLI(
+    """The ``lit-gd`` console script; tests call it with an argument list."""
+    try:
+        run_cli(args)
+    except Exception as error:
+        cause = _input_error(error)
+        if cause is None:
+            raise
+        sys.exit(f"lit-gd: error: {cause}")
+
+
+def _input_error(error: BaseException | None) -> InputError | None:
+    """The InputError behind an exception, which jsonargparse and Lightning may have wrapped."""
+    while error is not None and not isinstance(error, InputError):
+        error = error.__cause__ or error.__context__
+    return error
+
+
+def run_cli(args: ArgsType = None) -> LitGdCLI:
+    return LitGdCLI(
         GradientDescentExample,
         TensorDataModule,
         subclass_mode_model=True,

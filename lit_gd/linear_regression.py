@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MeanSquaredError, MetricCollection
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.base import GradientDescentExample, InputError, TensorDataModule
 
 
 class LinearRegression(GradientDescentExample):
@@ -55,5 +55,7 @@ class LinearRegressionData(TensorDataModule):
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
         if len(self.x) != len(self.y):
-            raise ValueError(f"x has {len(self.x)} values but y has {len(self.y)}: give one target per input")
+            raise InputError(
+                f"--data.x has {len(self.x)} values but --data.y has {len(self.y)}: give one target per input"
+            )
         return torch.tensor(self.x).unsqueeze(1), torch.tensor(self.y).unsqueeze(1)

@@ -1,0 +1,27 @@
+"""Bad input gets one line naming the value and what is allowed, and a non-zero exit, never a traceback."""
+
+import pytest
+
+from tests.helpers import lit_gd
+
+CASES = {
+    "--model.lr -1": "--model.lr must be a positive finite number, got -1.0",
+    "--model.lr nan": "--model.lr must be a positive finite number, got nan",
+    "--data.batch_size 0": "--data.batch_size must be 'full' or a whole number of at least 1, got 0",
+}
+
+
+@pytest.mark.parametrize("flags", CASES)
+def test_bad_value_one_line_error(flags, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        lit_gd(f"fit --config configs/linear_regression.yaml {flags}")
+    assert exit_info.value.code == f"lit-gd: error: {CASES[flags]}"
+
+
+def test_unequal_data_lengths(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        lit_gd("fit --config configs/linear_regression.yaml --data.x '[1, 2]'")
+    assert (
+        exit_info.value.code
+        == "lit-gd: error: --data.x has 2 values but --data.y has 4: give one target per input"
+    )
