@@ -6,7 +6,7 @@ from tests.helpers import lit_gd
 
 CASES = {
     "--model.lr -1": "--model.lr must be a positive finite number, got -1.0",
-    "--model.lr nan": "--model.lr must be a positive finite number, got nan",
+    "--model.lr 0": "--model.lr must be a positive finite number, got 0.0",
     "--data.batch_size 0": "--data.batch_size must be 'full' or a whole number of at least 1, got 0",
 }
 
