@@ -5,18 +5,35 @@ tensors of its data set (``make_tensors``). Everything else, for all examples, l
 """
 
 import math
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Sampler, TensorDataset
-from torchmetrics import MetricCollection
+from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection, R2Score
+from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryF1Score
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Series = Callable[[str], np.ndarray]  # a logged tag -> its value at every step so far
+Figures = dict[str, "Figure"]
 
 
 class InputError(ValueError):
     """A bad value from the user: ``lit-gd`` prints the message on one line and exits non-zero."""
+
+
+def regression_metrics() -> MetricCollection:
+    return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2Score()})
+
+
+def classification_metrics() -> MetricCollection:
+    """Accuracy and F1 at a 0.5 threshold on the predicted probability, and the area under the ROC curve."""
+    return MetricCollection({"accuracy": BinaryAccuracy(), "f1": BinaryF1Score(), "auroc": BinaryAUROC()})
 
 
 class GradientDescentExample(LightningModule):
@@ -32,14 +49,17 @@ class GradientDescentExample(LightningModule):
         super().__init__()
         if not (math.isfinite(lr) and lr > 0):
             raise InputError(f"--model.lr must be a positive finite number, got {lr}")
+        self.save_hyperparameters()  # every subclass's constructor arguments, for checkpoints and TensorBoard
         self.lr = lr
         self.last_loss: Tensor | None = None  # the loss of the latest training step, kept on its device
         metrics = self.metrics()
+        self.train_metrics = metrics.clone(prefix="train/") if metrics else None
         self.val_metrics = metrics.clone(prefix="val/") if metrics else None
         self.test_metrics = metrics.clone(prefix="test/") if metrics else None
 
     def metrics(self) -> MetricCollection | None:
-        """The torchmetrics that validation and test log, or None where there are no targets."""
+        """The torchmetrics every stage logs (``regression_metrics()``, ``classification_metrics()``), or None
+        where there are no targets."""
         return None
 
     def model_step(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -54,9 +74,17 @@ class GradientDescentExample(LightningModule):
         return self.criterion(predictions, targets), predictions, targets
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
-        loss, _, _ = self.model_step(batch)
-        self.last_loss = loss.detach()
+        loss, predictions, targets = self.model_step(batch)
+        self.last_loss = loss.detach()  # train/loss itself is logged at every step by the StepLogger callback
+        if self.train_metrics is not None and self._epoch_ends_with_validation():
+            self.train_metrics.update(predictions.detach(), targets)
+            self.log_dict(self.train_metrics, on_step=False, on_epoch=True)
         return loss
+
+    def _epoch_ends_with_validation(self) -> bool:
+        """Train metrics accumulate over the epochs that end with a validation: train/ and val/ metrics come
+        side by side, and the epochs between (most of a 1000-epoch tiny run) pay nothing for them."""
+        return (self.current_epoch + 1) % (self.trainer.check_val_every_n_epoch or 1) == 0
 
     def _evaluation_step(self, batch: tuple[Tensor, Tensor], stage: str, metrics: MetricCollection | None):
         loss, predictions, targets = self.model_step(batch)
@@ -73,6 +101,18 @@ class GradientDescentExample(LightningModule):
 
     def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         return self(batch[0])
+
+    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
+        """The pictures of this example, drawn from its training data and ``series(tag)``, the logged values
+        of a tag at every step so far. Every example has the loss curve; each adds its own."""
+        from lit_gd import plots  # matplotlib loads only when a figure is drawn
+
+        return {"loss": plots.loss_curve(series("train/loss"))}
+
+    def predict_numpy(self, inputs: np.ndarray) -> np.ndarray:
+        """The model's predictions for a numpy array of inputs, for drawing."""
+        with torch.no_grad():
+            return self(torch.as_tensor(inputs, dtype=torch.float32, device=self.device)).cpu().numpy()
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=self.lr)
@@ -104,6 +144,7 @@ class TensorDataModule(LightningDataModule):
 
     def __init__(self, batch_size: int | Literal["full"] = "full", shuffle: bool = False):
         super().__init__()
+        self.save_hyperparameters()
         if batch_size != "full" and (isinstance(batch_size, bool) or batch_size < 1):
             raise InputError(
                 f"--data.batch_size must be 'full' or a whole number of at least 1, got {batch_size}"

@@ -14,9 +14,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
-from torchmetrics.classification import BinaryAccuracy
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModule, classification_metrics
 
 
 class BCEClassifier(GradientDescentExample):
@@ -30,13 +29,22 @@ class BCEClassifier(GradientDescentExample):
             hidden: the width of the hidden layer.
         """
         super().__init__(lr)
-        self.save_hyperparameters()
+        self.example_input_array = torch.zeros(10, in_features)  # for the graph in TensorBoard
         self.criterion = nn.BCELoss()
         self.fc1 = nn.Linear(in_features, hidden)
         self.fc2 = nn.Linear(hidden, 1)
 
     def metrics(self) -> MetricCollection:
-        return MetricCollection({"accuracy": BinaryAccuracy()})
+        return classification_metrics()
+
+    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
+        from lit_gd import plots
+
+        figures = super().figures(inputs, targets, series)
+        if inputs.shape[1] == 2:  # a picture of the plane needs two features
+            x, y = inputs.cpu().numpy(), targets.cpu().numpy()
+            figures["decision"] = plots.decision_regions(x, y, lambda grid: self.predict_numpy(grid).ravel())
+        return figures
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(x))))

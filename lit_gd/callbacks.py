@@ -2,10 +2,14 @@
 
 import itertools
 
+import numpy as np
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.utilities import grad_norm
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import grad_norm, rank_zero_warn
 from torch import Tensor
+from torch.utils.tensorboard import SummaryWriter
+from torch.utils.tensorboard.summary import hparams
 
 
 class StepLogger(Callback):
@@ -14,7 +18,8 @@ class StepLogger(Callback):
     gradient norms from Lightning's ``grad_norm`` as ``grad_norm/<name>`` and ``grad_norm/total``.
 
     Values are gathered on the model's device into one row per step, with no host synchronisation, and
-    handed to the loggers every ``flush_every_n_steps`` steps and when training ends.
+    handed to the loggers every ``flush_every_n_steps`` steps and when training ends. What was written stays
+    on the host as ``series(tag)``, for the figures.
     """
 
     def __init__(self, max_param_elements: int = 16, flush_every_n_steps: int = 100, norm_type: float = 2.0):
@@ -31,6 +36,7 @@ class StepLogger(Callback):
         self._log_elements = False
         self._rows: list[Tensor] = []
         self._steps: list[int] = []
+        self._written: list[np.ndarray] = []
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         params = list(pl_module.named_parameters())
@@ -43,6 +49,7 @@ class StepLogger(Callback):
         elements = [f"param/{n}" for n in names] + [f"grad/{n}" for n in names] if self._log_elements else []
         norms = [f"grad_norm/{name}" for name, _ in params] + ["grad_norm/total"]
         self.tags = ["train/loss", *elements, *norms]
+        self._written.clear()
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         params = list(pl_module.parameters())
@@ -61,15 +68,125 @@ class StepLogger(Callback):
         """Write the buffered steps to every logger: one transfer to the host for all of them."""
         if not self._rows:
             return
-        table = torch.stack(self._rows).cpu().tolist()
+        table = torch.stack(self._rows).cpu().numpy()
+        self._written.append(table)
         for logger in trainer.loggers:
-            for step, row in zip(self._steps, table, strict=True):
+            for step, row in zip(self._steps, table.tolist(), strict=True):
                 logger.log_metrics(dict(zip(self.tags, row, strict=True)), step=step)
         self._rows.clear()
         self._steps.clear()
+
+    def series(self, tag: str) -> np.ndarray:
+        """Every value written so far for ``tag``, one per step."""
+        column = self.tags.index(tag)
+        return np.concatenate([table[:, column] for table in self._written]) if self._written else np.empty(0)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self.flush(trainer)
 
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
         self.flush(trainer)
+
+
+def tensorboard_writer(trainer: Trainer) -> SummaryWriter | None:
+    """The SummaryWriter of the trainer's TensorBoardLogger, or None where there is none."""
+    for logger in trainer.loggers:
+        if isinstance(logger, TensorBoardLogger):
+            return logger.experiment
+    return None
+
+
+class ParameterHistograms(Callback):
+    """Histograms of every parameter's values (``histogram/param/<name>``) and gradients
+    (``histogram/grad/<name>``), as they are just before the optimizer step, every ``every_n_steps`` steps
+    (0: never). Their own tags: TensorBoard shows a tag under one plugin only, and ``param/w`` is a scalar."""
+
+    def __init__(self, every_n_steps: int = 25):
+        """
+        Args:
+            every_n_steps: how often, in optimizer steps, the histograms are written; 0 turns them off.
+        """
+        self.every_n_steps = every_n_steps
+
+    def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
+        if not self.every_n_steps or trainer.global_step % self.every_n_steps:
+            return
+        writer = tensorboard_writer(trainer)
+        if writer is None or trainer.global_rank:
+            return
+        for name, param in pl_module.named_parameters():
+            writer.add_histogram(f"histogram/param/{name}", param.detach(), trainer.global_step)
+            writer.add_histogram(f"histogram/grad/{name}", param.grad, trainer.global_step)
+
+
+class FigureLogger(Callback):
+    """The example's pictures (``figures/<name>`` in TensorBoard's images tab): the loss curve, the data with
+    the model's predictions, descent paths, decision boundaries, as each example's ``figures()`` draws them.
+    Drawn when training ends and every ``every_n_epochs`` epochs (0: only at the end)."""
+
+    def __init__(self, every_n_epochs: int = 0, enabled: bool = True):
+        """
+        Args:
+            every_n_epochs: also draw after every this many epochs; 0 draws only when training ends.
+            enabled: false draws nothing (matplotlib is then never imported).
+        """
+        self.every_n_epochs = every_n_epochs
+        self.enabled = enabled
+        self._drawn_at_step: int | None = None
+
+    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            self._draw(trainer, pl_module)
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._draw(trainer, pl_module)
+
+    def _draw(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        writer = tensorboard_writer(trainer)
+        drawn = self._drawn_at_step == trainer.global_step
+        if not self.enabled or writer is None or trainer.global_rank or drawn:
+            return
+        step_logger = next((c for c in trainer.callbacks if isinstance(c, StepLogger)), None)
+        if step_logger is None:
+            rank_zero_warn(
+                "FigureLogger draws from the StepLogger's record: add a StepLogger to get figures."
+            )
+            return
+        step_logger.flush(trainer)
+        inputs, targets = trainer.datamodule.dataset.tensors
+        for name, figure in pl_module.figures(inputs, targets, step_logger.series).items():
+            writer.add_figure(f"figures/{name}", figure, trainer.global_step)
+        self._drawn_at_step = trainer.global_step
+
+
+class HParamsLogger(Callback):
+    """Writes the run's hyperparameters (model, data, optimizer, trainer) for TensorBoard's hparams tab when
+    training ends, with the run's metrics (their last values) as its columns: runs compare side by side."""
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        writer = tensorboard_writer(trainer)
+        if writer is None or trainer.global_rank:
+            return
+        optimizer = trainer.optimizers[0]
+        sections = {
+            "model": {"class": type(pl_module).__name__, **pl_module.hparams},
+            "data": {"class": type(trainer.datamodule).__name__, **trainer.datamodule.hparams},
+            "optimizer": {"class": type(optimizer).__name__, **_numbers(optimizer.defaults)},
+            "trainer": {"max_epochs": trainer.max_epochs, "max_steps": trainer.max_steps},
+        }
+        params = {
+            f"{section}/{key}": value if isinstance(value, (bool, int, float, str)) else str(value)
+            for section, values in sections.items()
+            for key, value in values.items()
+            if not key.startswith("_")  # LightningCLI's own bookkeeping (_class_path, _instantiator)
+        }
+        metric_tags = {"train/loss": 0.0, **dict.fromkeys(trainer.callback_metrics, 0.0)}
+        metric_tags.pop("epoch", None)
+        # hparams() names the metric columns; TensorBoard fills each with the last value of that scalar tag
+        for summary in hparams(params, metric_tags):
+            writer.file_writer.add_summary(summary)
+
+
+def _numbers(settings: dict) -> dict:
+    """An optimizer's numeric settings (lr, momentum, ...), without its implementation switches."""
+    return {key: value for key, value in settings.items() if type(value) in (int, float)}

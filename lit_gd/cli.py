@@ -17,15 +17,17 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 
 from lit_gd.base import GradientDescentExample, InputError, TensorDataModule
-from lit_gd.callbacks import StepLogger
+from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, StepLogger
 
 LOG_DIR = "logs"
 
 # Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
-# the other two are deprecations inside Lightning 2.6 itself (of torch's pytree API and of jsonargparse
-# calls) that a user of lit-gd can do nothing about.
+# the others are deprecations inside Lightning 2.6 itself (of torch's pytree API, torchmetrics' update flag,
+# jsonargparse calls) and in torch's TensorBoard graph tracer, that a user of lit-gd can do nothing about.
 warnings.filterwarnings("ignore", message=r"The '\w+_dataloader' does not have many workers")
 warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+warnings.filterwarnings("ignore", message=r"This property will be removed in 2.0.0. Use `Metric.updated_")
+warnings.filterwarnings("ignore", message=r"`torch.jit.trace(_method)?` is deprecated")
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 
 
@@ -37,14 +39,20 @@ def example_name(model: LightningModule) -> str:
 class LitGdCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(StepLogger, "step_logger")
+        parser.add_lightning_class_args(ParameterHistograms, "histograms")
+        parser.add_lightning_class_args(FigureLogger, "figures")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_argument(
+            "--log_graph", type=bool, default=True, help="Draw the model's graph in TensorBoard."
+        )
         # One checkpoint, last.ckpt, when fit ends, not a file at every epoch of a 1000-epoch tiny run.
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.every_n_epochs": 0})
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         if self._get(self.config_init, "trainer").get("logger") in (None, True):
+            log_graph = self._get(self.config, "log_graph")
             kwargs["logger"] = TensorBoardLogger(
-                LOG_DIR, name=example_name(self.model), default_hp_metric=False
+                LOG_DIR, name=example_name(self.model), default_hp_metric=False, log_graph=log_graph
             )
         return super().instantiate_trainer(**kwargs)
 
@@ -95,7 +103,7 @@ def run_cli(args: ArgsType = None) -> LitGdCLI:
         subclass_mode_model=True,
         subclass_mode_data=True,
         seed_everything_default=0,
-        trainer_defaults={"log_every_n_steps": 1, "num_sanity_val_steps": 0},
+        trainer_defaults={"log_every_n_steps": 1, "num_sanity_val_steps": 0, "callbacks": [HParamsLogger()]},
         args=args,
     )
 

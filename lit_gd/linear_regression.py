@@ -10,11 +10,19 @@ and 10.000 after 100.
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
-from torchmetrics import MeanSquaredError, MetricCollection
+from torchmetrics import MetricCollection
 
-from lit_gd.base import GradientDescentExample, InputError, TensorDataModule
+from lit_gd.base import (
+    Figures,
+    GradientDescentExample,
+    InputError,
+    Series,
+    TensorDataModule,
+    regression_metrics,
+)
 
 
 class LinearRegression(GradientDescentExample):
@@ -29,16 +37,31 @@ class LinearRegression(GradientDescentExample):
             b: the initial bias (ignored without one).
         """
         super().__init__(lr)
-        self.save_hyperparameters()
+        self.example_input_array = torch.zeros(4, 1)  # for the graph in TensorBoard
         self.criterion = nn.MSELoss()
         self.w = nn.Parameter(torch.tensor(w))
         self.b = nn.Parameter(torch.tensor(b)) if bias else None
 
     def metrics(self) -> MetricCollection:
-        return MetricCollection({"mse": MeanSquaredError()})
+        return regression_metrics()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.w * x if self.b is None else self.w * x + self.b
+
+    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
+        from lit_gd import plots
+
+        figures = super().figures(inputs, targets, series)
+        x, y = inputs.cpu().numpy().ravel(), targets.cpu().numpy().ravel()
+        figures["fit"] = plots.fitted_line(x, y, lambda grid: self.predict_numpy(grid[:, None]).ravel())
+        w_path = np.append(series("param/w"), self.w.item())  # each step's w, and where it ended
+        if self.b is None:
+            figures["landscape"] = plots.loss_along_w(lambda w: ((w[:, None] * x - y) ** 2).mean(-1), w_path)
+        else:
+            b_path = np.append(series("param/b"), self.b.item())
+            mse = lambda w, b: ((w[..., None] * x + b[..., None] - y) ** 2).mean(-1)  # noqa: E731
+            figures["landscape"] = plots.loss_landscape(mse, w_path, b_path)
+        return figures
 
 
 class LinearRegressionData(TensorDataModule):

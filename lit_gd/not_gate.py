@@ -12,9 +12,8 @@ The seed's last version (``nn.Linear``) compares a [2, 1] output with a [2] targ
 import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
-from torchmetrics.classification import BinaryAccuracy
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModule, classification_metrics
 
 
 class NotGate(GradientDescentExample):
@@ -28,13 +27,23 @@ class NotGate(GradientDescentExample):
             b: the initial bias (seed 003: 1).
         """
         super().__init__(lr)
-        self.save_hyperparameters()
+        self.example_input_array = torch.zeros(2, 1)  # for the graph in TensorBoard
         self.criterion = nn.MSELoss()
         self.w = nn.Parameter(torch.tensor(w))
         self.b = nn.Parameter(torch.tensor(b))
 
     def metrics(self) -> MetricCollection:
-        return MetricCollection({"accuracy": BinaryAccuracy()})
+        return classification_metrics()
+
+    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
+        from lit_gd import plots
+
+        figures = super().figures(inputs, targets, series)
+        x, y = inputs.cpu().numpy().ravel(), targets.cpu().numpy().ravel()
+        figures["decision"] = plots.decision_curve(
+            x, y, lambda grid: self.predict_numpy(grid[:, None]).ravel()
+        )
+        return figures
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.sigmoid(self.w * x + self.b)

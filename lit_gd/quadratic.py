@@ -8,10 +8,11 @@ There is no data set: each step gets one empty batch, and the loss is y itself.
     lit-gd fit --config configs/quadratic.yaml
 """
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModule
 
 
 class Quadratic(GradientDescentExample):
@@ -24,7 +25,7 @@ class Quadratic(GradientDescentExample):
             x: the starting point (seed 003: 5).
         """
         super().__init__(lr)
-        self.save_hyperparameters()
+        self.example_input_array = torch.empty(1, 0)  # an empty batch, for the graph in TensorBoard
         self.x = nn.Parameter(torch.tensor(x))
 
     def forward(self, batch_inputs: Tensor | None = None) -> Tensor:
@@ -33,6 +34,14 @@ class Quadratic(GradientDescentExample):
     def model_step(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
         y = self()
         return y, y, None  # no targets: the loss is the function itself
+
+    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
+        from lit_gd import plots
+
+        figures = super().figures(inputs, targets, series)
+        path = np.append(series("param/x"), self.x.item())  # each step's x, and where it ended
+        figures["descent"] = plots.descent_on_curve(lambda x: x**2 + 2 * x + 1, path, "x² + 2x + 1")
+        return figures
 
 
 class QuadraticData(TensorDataModule):

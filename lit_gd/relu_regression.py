@@ -8,9 +8,9 @@ U[0, 1) (seeded); MSE loss; SGD at lr 0.01 for 1000 epochs. The loss falls from 
 
 import torch
 from torch import Tensor, nn
-from torchmetrics import MeanSquaredError, MetricCollection
+from torchmetrics import MetricCollection
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModule, regression_metrics
 
 
 class ReLURegression(GradientDescentExample):
@@ -23,13 +23,21 @@ class ReLURegression(GradientDescentExample):
             in_features: the number of input columns.
         """
         super().__init__(lr)
-        self.save_hyperparameters()
+        self.example_input_array = torch.zeros(4, in_features)  # for the graph in TensorBoard
         self.criterion = nn.MSELoss()
         self.weight = nn.Parameter(torch.rand(in_features, 1))
         self.bias = nn.Parameter(torch.rand(1))
 
     def metrics(self) -> MetricCollection:
-        return MetricCollection({"mse": MeanSquaredError()})
+        return regression_metrics()
+
+    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
+        from lit_gd import plots
+
+        figures = super().figures(inputs, targets, series)
+        predictions = self.predict_numpy(inputs.cpu().numpy())
+        figures["predictions"] = plots.predictions_vs_targets(predictions, targets.cpu().numpy())
+        return figures
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.relu(x @ self.weight + self.bias)

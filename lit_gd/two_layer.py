@@ -10,9 +10,9 @@ them.
 
 import torch
 from torch import Tensor, nn
-from torchmetrics import MeanSquaredError, MetricCollection
+from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModule
 
 
 class TwoLayerReLU(GradientDescentExample):
@@ -26,13 +26,21 @@ class TwoLayerReLU(GradientDescentExample):
             hidden: the width of the hidden layer.
         """
         super().__init__(lr)
-        self.save_hyperparameters()
+        self.example_input_array = torch.zeros(1, in_features)  # for the graph in TensorBoard
         self.criterion = nn.MSELoss()
         self.linear1 = nn.Linear(in_features, hidden)
         self.linear2 = nn.Linear(hidden, 1)
 
     def metrics(self) -> MetricCollection:
-        return MetricCollection({"mse": MeanSquaredError()})
+        return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})  # R² needs 2+ points
+
+    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
+        from lit_gd import plots
+
+        figures = super().figures(inputs, targets, series)
+        predictions = self.predict_numpy(inputs.cpu().numpy())
+        figures["predictions"] = plots.predictions_vs_targets(predictions, targets.cpu().numpy())
+        return figures
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.relu(self.linear2(torch.relu(self.linear1(x))))

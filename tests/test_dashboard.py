@@ -1,0 +1,183 @@
+"""What TensorBoard shows beyond the step scalars: metrics per stage, histograms, figures, the graph and
+the hyperparameters, each switchable; and a real TensorBoard server serving a run."""
+
+import json
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from tests.helpers import EXAMPLES, fit_cli, latest_run, lit_gd, values
+
+METRICS = {
+    "linear_regression": ["mse", "mae", "r2"],
+    "relu_regression": ["mse", "mae", "r2"],
+    "two_layer": ["mse", "mae"],  # one data point: R² is undefined
+    "not_gate": ["accuracy", "f1", "auroc"],
+    "bce_classifier": ["accuracy", "f1", "auroc"],
+    "quadratic": [],  # no targets, only the function's value
+}
+PARAMETERS = {
+    "linear_regression": ["w", "b"],
+    "relu_regression": ["weight", "bias"],
+    "two_layer": ["linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"],
+    "not_gate": ["w", "b"],
+    "bce_classifier": ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
+    "quadratic": ["x"],
+}
+FIGURES = {
+    "linear_regression": ["loss", "fit", "landscape"],
+    "relu_regression": ["loss", "predictions"],
+    "two_layer": ["loss", "predictions"],
+    "not_gate": ["loss", "decision"],
+    "bce_classifier": ["loss", "decision"],
+    "quadratic": ["loss", "descent"],
+}
+
+
+def events(run: Path) -> EventAccumulator:
+    accumulator = EventAccumulator(str(run), size_guidance={"scalars": 0, "images": 0, "histograms": 0})
+    accumulator.Reload()
+    return accumulator
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_metrics_cover_every_example():
+    assert sorted(METRICS) == sorted(PARAMETERS) == sorted(FIGURES) == EXAMPLES
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_short_run_writes_the_whole_story(example):
+    run = fit_cli(
+        example, "--trainer.max_epochs 3 --trainer.check_val_every_n_epoch 1 --histograms.every_n_steps 2"
+    )
+    record = events(run)
+    tags = record.Tags()
+    for stage in ("train", "val"):
+        assert {f"{stage}/{metric}" for metric in METRICS[example]} <= set(tags["scalars"])
+        assert f"{stage}/loss" in tags["scalars"]
+    assert "hp_metric" not in tags["scalars"]
+
+    names = PARAMETERS[example]
+    assert sorted(tags["histograms"]) == sorted(
+        f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in names
+    )
+    assert [event.step for event in record.Histograms(f"histogram/grad/{names[0]}")] == [0, 2]
+
+    assert sorted(tags["images"]) == sorted(f"figures/{name}" for name in FIGURES[example])
+    for tag in tags["images"]:
+        (image,) = record.Images(tag)  # drawn once, when training ends
+        assert image.step == 3
+        assert png_size(image.encoded_image_string) == (image.width, image.height) == (640, 480)
+
+    assert tags["graph"]
+
+    hparams = {
+        key: plugin_data_pb2.HParamsPluginData.FromString(content)
+        for key, content in record.PluginTagToContent("hparams").items()
+    }
+    logged = hparams["_hparams_/session_start_info"].session_start_info.hparams
+    assert {
+        "model/class",
+        "model/lr",
+        "data/class",
+        "data/batch_size",
+        "optimizer/class",
+        "optimizer/lr",
+    } <= set(logged)
+    assert logged["trainer/max_epochs"].number_value == 3
+    columns = {info.name.tag for info in hparams["_hparams_/experiment"].experiment.metric_infos}
+    assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in METRICS[example]} <= columns
+
+
+def test_everything_extra_switches_off():
+    run = fit_cli(
+        "not_gate",
+        "--histograms.every_n_steps 0 --figures.enabled false --log_graph false --trainer.max_epochs 2",
+    )
+    tags = events(run).Tags()
+    assert not tags["histograms"] and not tags["images"] and not tags["graph"]
+
+
+def test_figures_every_n_epochs():
+    run = fit_cli("quadratic", "--figures.every_n_epochs 4 --trainer.max_epochs 10")
+    assert [image.step for image in events(run).Images("figures/descent")] == [4, 8, 10]
+
+
+def test_regression_metrics_equal_direct_computation():
+    """Seed 000's MSE example, y = 9x + 350 against the scores: MSE 2675, MAE 42.5, R² = 1 - 10700/39275."""
+    lit_gd(
+        "validate --config configs/linear_regression.yaml --model.w 9 --model.b 350"
+        " --data.x '[10, 20, 30, 40]' --data.y '[480, 520, 710, 680]'"
+    )
+    run = latest_run("linear_regression")
+    assert values(run, "val/mse") == [2675.0]
+    assert values(run, "val/mae") == [42.5]
+    assert values(run, "val/r2") == [pytest.approx(1 - 10700 / 39275, rel=1e-6)]
+
+
+def test_classification_metrics_on_a_hand_made_case():
+    """w = 0, b = 1: both points get P = sigmoid(1) = 0.73, so both are called 1. One of the two is right
+    (accuracy 0.5); precision 1/2 and recall 1/1 give F1 2/3; tied scores give AUROC 0.5."""
+    lit_gd("validate --config configs/not_gate.yaml --model.w 0 --model.b 1")
+    run = latest_run("not_gate")
+    assert values(run, "val/accuracy") == [0.5]
+    assert values(run, "val/f1") == [pytest.approx(2 / 3)]
+    assert values(run, "val/auroc") == [0.5]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.slow
+def test_tensorboard_server_serves_the_run():
+    fit_cli("not_gate")
+    port = _free_port()
+    tensorboard = Path(sys.executable).with_name("tensorboard")
+    server = subprocess.Popen(
+        [str(tensorboard), "--logdir", "logs", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/data"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                runs = _get(f"{base}/runs")
+                if runs:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "TensorBoard did not serve the run within 60 s"
+            time.sleep(0.5)
+        assert runs == ["not_gate/version_0"]
+        tags = _get(f"{base}/plugin/scalars/tags")["not_gate/version_0"]
+        assert {"train/loss", "param/w", "grad/b", "grad_norm/total", "val/accuracy"} <= set(tags)
+        query = urllib.parse.urlencode({"run": "not_gate/version_0", "tag": "train/loss"})
+        series = _get(f"{base}/plugin/scalars/scalars?{query}")
+        assert [step for _, step, _ in series] == [0, 1, 2, 3, 4]
+        assert series[0][2] == pytest.approx(0.5183403, rel=1e-6)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
