@@ -160,33 +160,40 @@ class FigureLogger(Callback):
 
 
 class HParamsLogger(Callback):
-    """Writes the run's hyperparameters (model, data, optimizer, trainer) for TensorBoard's hparams tab when
-    training ends, with the run's metrics (their last values) as its columns: runs compare side by side."""
+    """Writes the run's hyperparameters for TensorBoard's hparams tab when training ends, with the run's
+    metrics (their last values) as its columns, so that runs compare side by side.
+
+    The headline ones (``model``, ``data``, ``optimizer``, ``lr``, ``batch_size``, ``epochs``) come first;
+    every other scalar constructor argument follows as ``model/<arg>``, ``data/<arg>``, ``optimizer/<arg>``.
+    """
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         writer = tensorboard_writer(trainer)
         if writer is None or trainer.global_rank:
             return
-        optimizer = trainer.optimizers[0]
-        sections = {
-            "model": {"class": type(pl_module).__name__, **pl_module.hparams},
-            "data": {"class": type(trainer.datamodule).__name__, **trainer.datamodule.hparams},
-            "optimizer": {"class": type(optimizer).__name__, **_numbers(optimizer.defaults)},
-            "trainer": {"max_epochs": trainer.max_epochs, "max_steps": trainer.max_steps},
-        }
+        optimizer, data = trainer.optimizers[0], trainer.datamodule
         params = {
-            f"{section}/{key}": value if isinstance(value, (bool, int, float, str)) else str(value)
-            for section, values in sections.items()
-            for key, value in values.items()
-            if not key.startswith("_")  # LightningCLI's own bookkeeping (_class_path, _instantiator)
+            "model": type(pl_module).__name__,
+            "data": type(data).__name__,
+            "optimizer": type(optimizer).__name__,
+            "lr": optimizer.defaults["lr"],
+            "batch_size": str(data.hparams.get("batch_size", "")),
+            "epochs": trainer.max_epochs,
         }
+        for section, settings in (
+            ("model", pl_module.hparams),
+            ("data", data.hparams),
+            ("optimizer", optimizer.defaults),
+        ):
+            params |= {
+                f"{section}/{key}": value
+                for key, value in settings.items()
+                if key not in params
+                and not key.startswith("_")
+                and isinstance(value, (bool, int, float, str))
+            }
         metric_tags = {"train/loss": 0.0, **dict.fromkeys(trainer.callback_metrics, 0.0)}
         metric_tags.pop("epoch", None)
         # hparams() names the metric columns; TensorBoard fills each with the last value of that scalar tag
         for summary in hparams(params, metric_tags):
             writer.file_writer.add_summary(summary)
-
-
-def _numbers(settings: dict) -> dict:
-    """An optimizer's numeric settings (lr, momentum, ...), without its implementation switches."""
-    return {key: value for key, value in settings.items() if type(value) in (int, float)}

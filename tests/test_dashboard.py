@@ -89,15 +89,8 @@ def test_short_run_writes_the_whole_story(example):
         for key, content in record.PluginTagToContent("hparams").items()
     }
     logged = hparams["_hparams_/session_start_info"].session_start_info.hparams
-    assert {
-        "model/class",
-        "model/lr",
-        "data/class",
-        "data/batch_size",
-        "optimizer/class",
-        "optimizer/lr",
-    } <= set(logged)
-    assert logged["trainer/max_epochs"].number_value == 3
+    assert {"model", "data", "optimizer", "lr", "batch_size", "epochs"} <= set(logged)
+    assert logged["epochs"].number_value == 3 and logged["batch_size"].string_value == "full"
     columns = {info.name.tag for info in hparams["_hparams_/experiment"].experiment.metric_infos}
     assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in METRICS[example]} <= columns
 
