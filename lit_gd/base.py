@@ -139,38 +139,66 @@ class TensorDataModule(LightningDataModule):
 
     ``batch_size`` chooses the flavour of gradient descent: ``full`` (the whole data set per step, the
     seeds' choice), ``1`` (stochastic) or anything between (mini-batch). ``shuffle`` reorders the data every
-    epoch (seeded by ``seed_everything``). Validation, test and predict see the whole data set in order.
+    epoch (seeded by ``seed_everything``). ``val_fraction`` holds out that share of the points, chosen by a
+    fixed seed, for validation and test; at 0 (the tutorials' tiny sets) they see the training points.
+    Predict sees the whole data set in order.
     """
 
-    def __init__(self, batch_size: int | Literal["full"] = "full", shuffle: bool = False):
+    split_seed = 0  # the held-out points are the same in every run
+
+    def __init__(
+        self, batch_size: int | Literal["full"] = "full", shuffle: bool = False, val_fraction: float = 0.0
+    ):
         super().__init__()
         self.save_hyperparameters()
         if batch_size != "full" and (isinstance(batch_size, bool) or batch_size < 1):
             raise InputError(
                 f"--data.batch_size must be 'full' or a whole number of at least 1, got {batch_size}"
             )
+        if not 0 <= val_fraction < 1:
+            raise InputError(f"--data.val_fraction must be at least 0 and below 1, got {val_fraction}")
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.dataset: TensorDataset | None = None
+        self.val_fraction = val_fraction
+        self.dataset: TensorDataset | None = None  # the training points
+        self.val_dataset: TensorDataset | None = None
+        self.full_dataset: TensorDataset | None = None
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
         """The inputs, shape (samples, features), and the targets, shape (samples, outputs)."""
         raise NotImplementedError
 
     def setup(self, stage: str) -> None:
-        if self.dataset is None:
-            self.dataset = TensorDataset(*self.make_tensors())
+        if self.full_dataset is not None:
+            return
+        inputs, targets = self.make_tensors()
+        self.full_dataset = self.dataset = self.val_dataset = TensorDataset(inputs, targets)
+        held_out = round(len(inputs) * self.val_fraction)
+        if self.val_fraction and not 0 < held_out < len(inputs):
+            raise InputError(
+                f"--data.val_fraction {self.val_fraction} of {len(inputs)} points holds out {held_out}: "
+                "keep at least one point for training and one for validation"
+            )
+        if held_out:
+            order = torch.randperm(len(inputs), generator=torch.Generator().manual_seed(self.split_seed))
+            train, val = order[held_out:].sort().values, order[:held_out].sort().values
+            self.dataset = TensorDataset(inputs[train], targets[train])
+            self.val_dataset = TensorDataset(inputs[val], targets[val])
 
-    def _loader(self, batch_size: int | Literal["full"], shuffle: bool) -> DataLoader:
-        size = len(self.dataset)
+    @staticmethod
+    def _loader(dataset: TensorDataset, batch_size: int | Literal["full"], shuffle: bool) -> DataLoader:
+        size = len(dataset)
         indices = BatchIndices(size, size if batch_size == "full" else batch_size, shuffle)
         # batch_size=None: each index from the sampler cuts a whole batch; nothing is collated per sample
-        return DataLoader(self.dataset, sampler=indices, batch_size=None)
+        return DataLoader(dataset, sampler=indices, batch_size=None)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.batch_size, self.shuffle)
+        return self._loader(self.dataset, self.batch_size, self.shuffle)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("full", shuffle=False)
+        return self._loader(self.val_dataset, "full", shuffle=False)
 
-    test_dataloader = predict_dataloader = val_dataloader
+    test_dataloader = val_dataloader
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(self.full_dataset, "full", shuffle=False)

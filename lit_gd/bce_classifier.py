@@ -54,15 +54,25 @@ class BCEClassifierData(TensorDataModule):
     """Points with integer features in 1..10, drawn from a generator seeded by ``seed``."""
 
     def __init__(
-        self, samples: int = 10, labels: Literal["random", "rule"] = "random", seed: int = 0, **kwargs
+        self,
+        samples: int = 10,
+        labels: Literal["random", "rule"] = "random",
+        seed: int = 0,
+        val_fraction: float | None = None,
+        **kwargs,
     ):
         """
         Args:
             samples: how many points.
             labels: ``random`` coin flips as in the seed, or ``rule``: 1 where the first feature is larger.
             seed: seeds the generator that draws the points.
+            val_fraction: the share of points held out for validation; by default 0.2 with ``rule`` labels,
+                which can be generalised, and 0 with ``random`` ones, which cannot (validation then reports
+                on the training points).
         """
-        super().__init__(**kwargs)
+        if val_fraction is None:
+            val_fraction = 0.2 if labels == "rule" else 0.0
+        super().__init__(val_fraction=val_fraction, **kwargs)
         self.samples, self.labels, self.seed = samples, labels, seed
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
