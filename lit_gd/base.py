@@ -44,6 +44,7 @@ class GradientDescentExample(LightningModule):
     """
 
     criterion: nn.Module
+    draws_predictions = False  # add the picture of predictions against targets to the example's figures
 
     def __init__(self, lr: float):
         super().__init__()
@@ -107,7 +108,11 @@ class GradientDescentExample(LightningModule):
         of a tag at every step so far. Every example has the loss curve; each adds its own."""
         from lit_gd import plots  # matplotlib loads only when a figure is drawn
 
-        return {"loss": plots.loss_curve(series("train/loss"))}
+        figures = {"loss": plots.loss_curve(series("train/loss"))}
+        if self.draws_predictions:
+            predictions = self.predict_numpy(inputs.cpu().numpy())
+            figures["predictions"] = plots.predictions_vs_targets(predictions, targets.cpu().numpy())
+        return figures
 
     def predict_numpy(self, inputs: np.ndarray) -> np.ndarray:
         """The model's predictions for a numpy array of inputs, for drawing."""

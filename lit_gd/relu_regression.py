@@ -10,11 +10,13 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
-from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModule, regression_metrics
+from lit_gd.base import GradientDescentExample, TensorDataModule, regression_metrics
 
 
 class ReLURegression(GradientDescentExample):
     """``relu(x @ weight + bias)`` with the seed's shapes and uniform initialisation."""
+
+    draws_predictions = True
 
     def __init__(self, lr: float = 0.01, in_features: int = 2):
         """
@@ -30,14 +32,6 @@ class ReLURegression(GradientDescentExample):
 
     def metrics(self) -> MetricCollection:
         return regression_metrics()
-
-    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
-        from lit_gd import plots
-
-        figures = super().figures(inputs, targets, series)
-        predictions = self.predict_numpy(inputs.cpu().numpy())
-        figures["predictions"] = plots.predictions_vs_targets(predictions, targets.cpu().numpy())
-        return figures
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.relu(x @ self.weight + self.bias)

@@ -12,11 +12,13 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
-from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModule
+from lit_gd.base import GradientDescentExample, TensorDataModule
 
 
 class TwoLayerReLU(GradientDescentExample):
     """Linear(2, 3), ReLU, Linear(3, 1), ReLU, as in the seed's ``ComplexNetwork``."""
+
+    draws_predictions = True
 
     def __init__(self, lr: float = 0.1, in_features: int = 2, hidden: int = 3):
         """
@@ -33,14 +35,6 @@ class TwoLayerReLU(GradientDescentExample):
 
     def metrics(self) -> MetricCollection:
         return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})  # R² needs 2+ points
-
-    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
-        from lit_gd import plots
-
-        figures = super().figures(inputs, targets, series)
-        predictions = self.predict_numpy(inputs.cpu().numpy())
-        figures["predictions"] = plots.predictions_vs_targets(predictions, targets.cpu().numpy())
-        return figures
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.relu(self.linear2(torch.relu(self.linear1(x))))

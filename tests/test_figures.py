@@ -89,7 +89,8 @@ def test_linear_regression_without_bias_cli(tmp_path):
 
 
 def test_mse_example_is_2675(tmp_path):
-    """Seed 000's MSE example: predictions y = 9x + 350 against the scores; its comment says 2550."""
+    """Seed 000's MSE example: predictions y = 9x + 350 against the scores; its comment says 2550.
+    The other regression metrics on the same case: MAE 42.5, R² = 1 - 10700/39275."""
     targets = torch.tensor([480.0, 520, 710, 680])
     predictions = torch.tensor([440.0, 530, 620, 710])
     assert mean_squared_error(predictions, targets).item() == 2675.0
@@ -100,3 +101,5 @@ def test_mse_example_is_2675(tmp_path):
     run = latest_run("linear_regression")
     assert values(run, "val/mse") == [2675.0]
     assert values(run, "val/loss") == [2675.0]
+    assert values(run, "val/mae") == [42.5]
+    assert values(run, "val/r2") == [pytest.approx(1 - 10700 / 39275, rel=1e-6)]
