@@ -4,8 +4,10 @@ An example fills in only what differs: its parameters and ``forward`` (and its l
 tensors of its data set (``make_tensors``). Everything else, for all examples, lives here.
 """
 
+import csv
 import math
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -44,12 +46,16 @@ class GradientDescentExample(LightningModule):
     """
 
     criterion: nn.Module
+    input_columns: int | None = None  # set where the model takes exactly this many input columns
     draws_predictions = False  # add the picture of predictions against targets to the example's figures
 
-    def __init__(self, lr: float):
+    def __init__(self, lr: float, in_features: int):
         super().__init__()
         if not (math.isfinite(lr) and lr > 0):
             raise InputError(f"--model.lr must be a positive finite number, got {lr}")
+        if self.input_columns is not None and in_features != self.input_columns:
+            name, columns = type(self).__name__, self.input_columns
+            raise InputError(f"{name} takes {columns} input column(s) but the data has {in_features}")
         self.save_hyperparameters()  # every subclass's constructor arguments, for checkpoints and TensorBoard
         self.lr = lr
         self.last_loss: Tensor | None = None  # the loss of the latest training step, kept on its device
@@ -124,16 +130,28 @@ class GradientDescentExample(LightningModule):
 
 
 class BatchIndices(Sampler):
-    """Yields one index per batch: a slice in order (a view, no copy) or a block of a seeded permutation."""
+    """Yields one index per batch: a slice in order (a view, no copy) or a block of a permutation.
+
+    The permutation of epoch ``e`` is drawn from a generator seeded with the run's seed (``seed_everything``)
+    plus ``e``: the same in every run, and the same after resuming from a checkpoint. Lightning calls
+    ``set_epoch`` at the start of every epoch, as it does for a ``DistributedSampler``.
+    """
 
     def __init__(self, size: int, batch_size: int, shuffle: bool):
         self.size, self.batch_size, self.shuffle = size, batch_size, shuffle
+        self.seed = torch.initial_seed()
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
 
     def __len__(self) -> int:
         return math.ceil(self.size / self.batch_size)
 
     def __iter__(self) -> Iterator[slice | Tensor]:
-        order = torch.randperm(self.size) if self.shuffle else None
+        order = None
+        if self.shuffle:
+            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + self.epoch))
         for start in range(0, self.size, self.batch_size):
             stop = min(start + self.batch_size, self.size)
             yield slice(start, stop) if order is None else order[start:stop]
@@ -143,16 +161,24 @@ class TensorDataModule(LightningDataModule):
     """An example's whole data set held as two tensors, inputs and targets, with batches cut from them.
 
     ``batch_size`` chooses the flavour of gradient descent: ``full`` (the whole data set per step, the
-    seeds' choice), ``1`` (stochastic) or anything between (mini-batch). ``shuffle`` reorders the data every
-    epoch (seeded by ``seed_everything``). ``val_fraction`` holds out that share of the points, chosen by a
-    fixed seed, for validation and test; at 0 (the tutorials' tiny sets) they see the training points.
-    Predict sees the whole data set in order.
+    seeds' choice), ``1`` (stochastic) or anything between (mini-batch); ``shuffle`` reorders the training
+    points every epoch (seeded). ``val_fraction`` and ``test_fraction`` hold out those shares of the points,
+    chosen by a fixed seed, for validation and test; at 0 (the tutorials' tiny sets) validation sees the
+    training points and test the validation points. ``standardize`` rescales every input column to mean 0
+    and standard deviation 1 on the training points. ``predict_inputs`` are the inputs ``lit-gd predict``
+    predicts, as rows (``'[[5]]'``) or a CSV file of them; by default the whole data set.
     """
 
     split_seed = 0  # the held-out points are the same in every run
 
     def __init__(
-        self, batch_size: int | Literal["full"] = "full", shuffle: bool = False, val_fraction: float = 0.0
+        self,
+        batch_size: int | Literal["full"] = "full",
+        shuffle: bool = False,
+        val_fraction: float = 0.0,
+        test_fraction: float = 0.0,
+        standardize: bool = False,
+        predict_inputs: list[list[float]] | str | None = None,
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -160,35 +186,81 @@ class TensorDataModule(LightningDataModule):
             raise InputError(
                 f"--data.batch_size must be 'full' or a whole number of at least 1, got {batch_size}"
             )
-        if not 0 <= val_fraction < 1:
-            raise InputError(f"--data.val_fraction must be at least 0 and below 1, got {val_fraction}")
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.val_fraction = val_fraction
+        for flag, fraction in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+            if not 0 <= fraction < 1:
+                raise InputError(f"--data.{flag} must be at least 0 and below 1, got {fraction}")
+        self.batch_size, self.shuffle, self.standardize = batch_size, shuffle, standardize
+        self.val_fraction, self.test_fraction = val_fraction, test_fraction
+        self.predict_inputs = predict_inputs
+        self.full_dataset: TensorDataset | None = None  # every point, in order
         self.dataset: TensorDataset | None = None  # the training points
         self.val_dataset: TensorDataset | None = None
-        self.full_dataset: TensorDataset | None = None
+        self.test_dataset: TensorDataset | None = None
+        self.input_mean, self.input_std = None, None
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
         """The inputs, shape (samples, features), and the targets, shape (samples, outputs)."""
         raise NotImplementedError
 
+    @property
+    def num_features(self) -> int:
+        """How many input columns the data has: LightningCLI links it to the model's ``in_features``."""
+        self.setup("fit")
+        return self.full_dataset.tensors[0].shape[1]
+
+    def feature_names(self) -> list[str]:
+        """The input columns' names, for the predictions table."""
+        return ["x"] if self.num_features == 1 else [f"x{i + 1}" for i in range(self.num_features)]
+
     def setup(self, stage: str) -> None:
         if self.full_dataset is not None:
             return
         inputs, targets = self.make_tensors()
-        self.full_dataset = self.dataset = self.val_dataset = TensorDataset(inputs, targets)
-        held_out = round(len(inputs) * self.val_fraction)
-        if self.val_fraction and not 0 < held_out < len(inputs):
+        size = len(inputs)
+        held_out = {"val": round(size * self.val_fraction), "test": round(size * self.test_fraction)}
+        asked_but_empty = (self.val_fraction and not held_out["val"]) or (
+            self.test_fraction and not held_out["test"]
+        )
+        if asked_but_empty or sum(held_out.values()) >= size:
             raise InputError(
-                f"--data.val_fraction {self.val_fraction} of {len(inputs)} points holds out {held_out}: "
-                "keep at least one point for training and one for validation"
+                f"--data.val_fraction {self.val_fraction} and --data.test_fraction {self.test_fraction} of "
+                f"{size} points hold out {held_out['val']} and {held_out['test']}: keep at least one point "
+                "for training and one for each split asked for"
             )
-        if held_out:
-            order = torch.randperm(len(inputs), generator=torch.Generator().manual_seed(self.split_seed))
-            train, val = order[held_out:].sort().values, order[:held_out].sort().values
-            self.dataset = TensorDataset(inputs[train], targets[train])
-            self.val_dataset = TensorDataset(inputs[val], targets[val])
+        order = torch.randperm(size, generator=torch.Generator().manual_seed(self.split_seed))
+        test, val, train = order.split([held_out["test"], held_out["val"], size - sum(held_out.values())])
+        if self.standardize:
+            self.input_mean, self.input_std = inputs[train].mean(0), inputs[train].std(0).clamp_min(1e-12)
+            inputs = self.scale(inputs)
+        self.full_dataset = TensorDataset(inputs, targets)
+        self.dataset = self._subset(train)
+        self.val_dataset = self._subset(val) if held_out["val"] else self.dataset
+        self.test_dataset = self._subset(test) if held_out["test"] else self.val_dataset
+
+    def _subset(self, indices: Tensor) -> TensorDataset:
+        if len(indices) == len(self.full_dataset):
+            return self.full_dataset
+        indices = indices.sort().values
+        return TensorDataset(*(tensor[indices] for tensor in self.full_dataset.tensors))
+
+    def scale(self, inputs: Tensor) -> Tensor:
+        """Inputs as the model sees them: standardised with the training points' statistics if asked."""
+        return inputs if self.input_mean is None else (inputs - self.input_mean) / self.input_std
+
+    def prediction_rows(self) -> Tensor:
+        """The inputs to predict, as given (not standardised)."""
+        if self.predict_inputs is None:
+            inputs = self.make_tensors()[0]
+        elif isinstance(self.predict_inputs, str):
+            inputs = read_input_rows(self.predict_inputs)
+        else:
+            inputs = torch.tensor(self.predict_inputs, dtype=torch.float32)
+        if inputs.dim() != 2 or inputs.shape[1] != self.num_features:
+            raise InputError(
+                f"--data.predict_inputs must be rows of {self.num_features} number(s), got shape "
+                f"{tuple(inputs.shape)}"
+            )
+        return inputs
 
     @staticmethod
     def _loader(dataset: TensorDataset, batch_size: int | Literal["full"], shuffle: bool) -> DataLoader:
@@ -203,7 +275,31 @@ class TensorDataModule(LightningDataModule):
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_dataset, "full", shuffle=False)
 
-    test_dataloader = val_dataloader
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_dataset, "full", shuffle=False)
 
     def predict_dataloader(self) -> DataLoader:
-        return self._loader(self.full_dataset, "full", shuffle=False)
+        return self._loader(TensorDataset(self.scale(self.prediction_rows())), "full", shuffle=False)
+
+
+def read_input_rows(path: str) -> Tensor:
+    """Rows of numbers from a CSV file (a header row, if any, is skipped)."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise InputError(f"--data.predict_inputs {path}: cannot read the file ({error.strerror})") from error
+    rows = [row for row in csv.reader(text.splitlines()) if row]
+    if rows and not _is_number(rows[0][0]):
+        rows = rows[1:]
+    try:
+        return torch.tensor([[float(cell) for cell in row] for row in rows], dtype=torch.float32)
+    except ValueError as error:
+        raise InputError(f"--data.predict_inputs {path}: every cell must be a number ({error})") from error
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

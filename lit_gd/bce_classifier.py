@@ -25,10 +25,10 @@ class BCEClassifier(GradientDescentExample):
         """
         Args:
             lr: learning rate of plain SGD (seed 001: 0.01).
-            in_features: the number of input columns.
+            in_features: the number of input columns (set by lit-gd from the data).
             hidden: the width of the hidden layer.
         """
-        super().__init__(lr)
+        super().__init__(lr, in_features)
         self.example_input_array = torch.zeros(10, in_features)  # for the graph in TensorBoard
         self.criterion = nn.BCELoss()
         self.fc1 = nn.Linear(in_features, hidden)

@@ -1,6 +1,8 @@
 """Callbacks that record what gradient descent did, for every example alike."""
 
+import csv
 import itertools
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -197,3 +199,36 @@ class HParamsLogger(Callback):
         # hparams() names the metric columns; TensorBoard fills each with the last value of that scalar tag
         for summary in hparams(params, metric_tags):
             writer.file_writer.add_summary(summary)
+
+
+class PredictionWriter(Callback):
+    """``lit-gd predict``: writes each input with its prediction to ``predictions.csv`` in the run's folder,
+    and prints the table."""
+
+    def __init__(self):
+        self._outputs: list[Tensor] = []
+
+    def on_predict_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._outputs.clear()
+
+    def on_predict_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs, batch, batch_idx, dataloader_idx=0
+    ) -> None:
+        self._outputs.append(outputs.detach())
+
+    def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        inputs = trainer.datamodule.prediction_rows()
+        outputs = torch.cat(self._outputs).reshape(len(inputs), -1).cpu()
+        names = (
+            [f"prediction{i + 1}" for i in range(outputs.shape[1])]
+            if outputs.shape[1] > 1
+            else ["prediction"]
+        )
+        header = trainer.datamodule.feature_names() + names
+        rows = [[f"{value:.7g}" for value in row] for row in torch.cat([inputs, outputs], dim=1).tolist()]
+        path = Path(trainer.log_dir or ".", "predictions.csv")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as file:
+            csv.writer(file).writerows([header, *rows])
+        print("\n".join(",".join(row) for row in [header, *rows]))
+        print(f"written to {path}")

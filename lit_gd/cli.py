@@ -5,19 +5,21 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
+import importlib
 import os
 import sys
 import warnings
+from pathlib import Path
 
 import numpy
-from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 
 from lit_gd.base import GradientDescentExample, InputError, TensorDataModule
-from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, StepLogger
+from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
 
 LOG_DIR = "logs"
 
@@ -31,9 +33,9 @@ warnings.filterwarnings("ignore", message=r"`torch.jit.trace(_method)?` is depre
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 
 
-def example_name(model: LightningModule) -> str:
-    """The example a model belongs to, from its module: ``lit_gd.not_gate`` -> ``not_gate``."""
-    return type(model).__module__.rpartition(".")[2]
+def example_name(model_class: type) -> str:
+    """The example a model class belongs to, from its module: ``lit_gd.not_gate`` -> ``not_gate``."""
+    return model_class.__module__.rpartition(".")[2]
 
 
 class LitGdCLI(LightningCLI):
@@ -45,14 +47,33 @@ class LitGdCLI(LightningCLI):
         parser.add_argument(
             "--log_graph", type=bool, default=True, help="Draw the model's graph in TensorBoard."
         )
-        # One checkpoint, last.ckpt, when fit ends, not a file at every epoch of a 1000-epoch tiny run.
-        parser.set_defaults({"checkpoint.save_last": True, "checkpoint.every_n_epochs": 0})
+        # last.ckpt and the best by val/loss, written when validation improves and when fit ends: not a file
+        # at every epoch of a 1000-epoch tiny run (each config sets how often it validates).
+        parser.set_defaults(
+            {
+                "checkpoint.save_last": True,
+                "checkpoint.monitor": "val/loss",
+                "checkpoint.filename": "best-{epoch}",
+            }
+        )
+        # Input sizes come from the data: every model's in_features is the data's column count.
+        parser.link_arguments(
+            "data",
+            "model.init_args.in_features",
+            compute_fn=lambda data: data.num_features,
+            apply_on="instantiate",
+        )
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config[self.subcommand]
+        if config.get("ckpt_path") == "last":
+            config["ckpt_path"] = str(latest_last_checkpoint(config["model"]["class_path"]))
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         if self._get(self.config_init, "trainer").get("logger") in (None, True):
             log_graph = self._get(self.config, "log_graph")
             kwargs["logger"] = TensorBoardLogger(
-                LOG_DIR, name=example_name(self.model), default_hp_metric=False, log_graph=log_graph
+                LOG_DIR, name=example_name(type(self.model)), default_hp_metric=False, log_graph=log_graph
             )
         return super().instantiate_trainer(**kwargs)
 
@@ -60,8 +81,21 @@ class LitGdCLI(LightningCLI):
         print(fit_summary(self.trainer, self.model))
 
 
+def latest_last_checkpoint(model_class_path: str) -> Path:
+    """``--ckpt_path last``: the last.ckpt of the newest earlier run of the same example under logs/."""
+    module_name, _, class_name = model_class_path.rpartition(".")
+    example = example_name(getattr(importlib.import_module(module_name), class_name))
+    runs = Path(LOG_DIR, example).glob("version_*/checkpoints/last.ckpt")
+    newest = max(runs, key=lambda path: int(path.parts[-3].removeprefix("version_")), default=None)
+    if newest is None:
+        raise InputError(
+            f"--ckpt_path last: no earlier run of {example} has a {LOG_DIR}/{example}/*/checkpoints/last.ckpt"
+        )
+    return newest
+
+
 def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
-    lines = [f"{example_name(model)}: {trainer.global_step} steps"]
+    lines = [f"{example_name(type(model))}: {trainer.global_step} steps"]
     if model.last_loss is not None:
         lines.append(f"  final loss {model.last_loss.item():.8g}")
     params = list(model.named_parameters())
@@ -103,7 +137,11 @@ def run_cli(args: ArgsType = None) -> LitGdCLI:
         subclass_mode_model=True,
         subclass_mode_data=True,
         seed_everything_default=0,
-        trainer_defaults={"log_every_n_steps": 1, "num_sanity_val_steps": 0, "callbacks": [HParamsLogger()]},
+        trainer_defaults={
+            "log_every_n_steps": 1,
+            "num_sanity_val_steps": 0,
+            "callbacks": [HParamsLogger(), PredictionWriter()],
+        },
         args=args,
     )
 

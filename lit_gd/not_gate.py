@@ -19,14 +19,17 @@ from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModul
 class NotGate(GradientDescentExample):
     """One neuron with scalar weight ``w`` and bias ``b`` and a sigmoid, trained with MSE as the seed does."""
 
-    def __init__(self, lr: float = 10.0, w: float = 3.0, b: float = 1.0):
+    input_columns = 1
+
+    def __init__(self, lr: float = 10.0, w: float = 3.0, b: float = 1.0, in_features: int = 1):
         """
         Args:
             lr: learning rate of plain SGD (seed 003: 10).
             w: the initial weight (seed 003: 3).
             b: the initial bias (seed 003: 1).
+            in_features: the data's input columns, set by lit-gd from the data: 1.
         """
-        super().__init__(lr)
+        super().__init__(lr, in_features)
         self.example_input_array = torch.zeros(2, 1)  # for the graph in TensorBoard
         self.criterion = nn.MSELoss()
         self.w = nn.Parameter(torch.tensor(w))

@@ -18,13 +18,16 @@ from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModul
 class Quadratic(GradientDescentExample):
     """The one parameter ``x``; the model's output and loss are y = x² + 2x + 1."""
 
-    def __init__(self, lr: float = 0.1, x: float = 5.0):
+    input_columns = 0
+
+    def __init__(self, lr: float = 0.1, x: float = 5.0, in_features: int = 0):
         """
         Args:
             lr: learning rate of plain SGD (seed 003: 0.1).
             x: the starting point (seed 003: 5).
+            in_features: the data's input columns, set by lit-gd from the data: none.
         """
-        super().__init__(lr)
+        super().__init__(lr, in_features)
         self.example_input_array = torch.empty(1, 0)  # an empty batch, for the graph in TensorBoard
         self.x = nn.Parameter(torch.tensor(x))
 

@@ -22,9 +22,9 @@ class ReLURegression(GradientDescentExample):
         """
         Args:
             lr: learning rate of plain SGD (seed 001: 0.01).
-            in_features: the number of input columns.
+            in_features: the number of input columns (set by lit-gd from the data).
         """
-        super().__init__(lr)
+        super().__init__(lr, in_features)
         self.example_input_array = torch.zeros(4, in_features)  # for the graph in TensorBoard
         self.criterion = nn.MSELoss()
         self.weight = nn.Parameter(torch.rand(in_features, 1))

@@ -24,10 +24,10 @@ class TwoLayerReLU(GradientDescentExample):
         """
         Args:
             lr: learning rate of plain SGD (seed 003: 0.1).
-            in_features: the number of input columns.
+            in_features: the number of input columns (set by lit-gd from the data).
             hidden: the width of the hidden layer.
         """
-        super().__init__(lr)
+        super().__init__(lr, in_features)
         self.example_input_array = torch.zeros(1, in_features)  # for the graph in TensorBoard
         self.criterion = nn.MSELoss()
         self.linear1 = nn.Linear(in_features, hidden)

@@ -4,16 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from lit_gd import LinearRegression, Quadratic
+from lit_gd import LinearRegression, LinearRegressionData, Quadratic
+from lit_gd.linear_regression import mse_gradients
+from tests.helpers import fit_cli, fit_trainer, values
 
 X = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
 Y = 2 * X
-
-
-def mse_gradient(x, y, w, b):
-    """d/dw and d/db of mean((w·x + b - y)²): mean(2x(ŷ - y)) and mean(2(ŷ - y))."""
-    error = w * x + b - y
-    return (2 * x * error).mean(), (2 * error).mean()
 
 
 @pytest.mark.parametrize(("w", "b"), [(0.0, 0.0), (1.5, -0.25), (3.0, 2.0)])
@@ -21,9 +17,9 @@ def test_manual_mse_gradient_equals_autograd(w, b):
     model = LinearRegression(w=w, b=b)
     loss, _, _ = model.model_step((X, Y))
     loss.backward()
-    grad_w, grad_b = mse_gradient(X, Y, w, b)
-    assert model.w.grad.item() == pytest.approx(grad_w.item(), rel=1e-6)
-    assert model.b.grad.item() == pytest.approx(grad_b.item(), rel=1e-6)
+    manual = mse_gradients(X, Y, torch.tensor(w), torch.tensor(b))
+    assert model.w.grad.item() == pytest.approx(manual["w"].item(), rel=1e-6)
+    assert model.b.grad.item() == pytest.approx(manual["b"].item(), rel=1e-6)
 
 
 def test_seed_002_numpy_gradient_is_four_times_too_large():
@@ -31,7 +27,7 @@ def test_seed_002_numpy_gradient_is_four_times_too_large():
     faster convergence (w = 1.2 after one step instead of 0.3), not any imprecision of backpropagation."""
     x, y = np.array([1, 2, 3, 4], dtype=np.float32), np.array([2, 4, 6, 8], dtype=np.float32)
     seed_gradient = np.dot(2 * x, 0 * x - y).mean()
-    true_gradient, _ = mse_gradient(X, Y, 0.0, 0.0)
+    true_gradient = mse_gradients(X, Y, torch.tensor(0.0), None)["w"]
     assert seed_gradient == pytest.approx(4 * true_gradient.item())
     assert 0.0 - 0.01 * seed_gradient == pytest.approx(1.2)
     assert 0.0 - 0.01 * true_gradient.item() == pytest.approx(0.3)
@@ -44,3 +40,20 @@ def test_quadratic_gradient_is_2x_plus_2(x):
     assert model.x.grad.item() == 2 * x + 2
     if x == 5.0:
         assert model.x.grad.item() == 12.0
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_manual_gradient_run_equals_autograd_run(bias, tmp_path):
+    manual, autograd = LinearRegression(bias=bias, gradient="manual"), LinearRegression(bias=bias)
+    fit_trainer(manual, LinearRegressionData(), 100, tmp_path)
+    fit_trainer(autograd, LinearRegressionData(), 100, tmp_path)
+    for got, want in zip(manual.parameters(), autograd.parameters(), strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_manual_gradient_logs_autograd_beside_it():
+    run = fit_cli("linear_regression", "--model.bias false --model.gradient manual --trainer.max_epochs 20")
+    assert values(run, "grad/w")[0] == pytest.approx(-30.0)  # mean(2x(0 - 2x)) = -4 mean(x²) = -30
+    assert values(run, "grad_autograd/w") == pytest.approx(values(run, "grad/w"), rel=1e-6)
+    assert max(abs(v) for v in values(run, "grad_difference/w")) < 1e-5
+    assert values(run, "param/w")[1] == pytest.approx(0.3)  # not seed 002's 1.2

@@ -40,5 +40,7 @@ def test_learnable_rule_generalises_to_held_out_points():
 @pytest.mark.parametrize("fraction", [0.01, 0.99])
 def test_a_split_that_leaves_a_side_empty_is_refused(fraction):
     data = LinearRegressionData(val_fraction=fraction)
-    with pytest.raises(InputError, match="keep at least one point for training and one for validation"):
+    with pytest.raises(
+        InputError, match="keep at least one point for training and one for each split asked for"
+    ):
         data.setup("fit")
