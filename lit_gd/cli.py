@@ -44,16 +44,18 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(ParameterHistograms, "histograms")
         parser.add_lightning_class_args(FigureLogger, "figures")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(ModelCheckpoint, "last_checkpoint")
         parser.add_argument(
             "--log_graph", type=bool, default=True, help="Draw the model's graph in TensorBoard."
         )
-        # last.ckpt and the best by val/loss, written when validation improves and when fit ends: not a file
-        # at every epoch of a 1000-epoch tiny run (each config sets how often it validates).
+        # Two files, not one at every epoch of a 1000-epoch tiny run: the best by val/loss, rewritten when a
+        # validation improves on it (each config sets how often it validates), and last.ckpt when fit ends.
         parser.set_defaults(
             {
-                "checkpoint.save_last": True,
                 "checkpoint.monitor": "val/loss",
                 "checkpoint.filename": "best-{epoch}",
+                "last_checkpoint.save_last": True,
+                "last_checkpoint.save_top_k": 0,
             }
         )
         # Input sizes come from the data: every model's in_features is the data's column count.
