@@ -6,6 +6,7 @@ lets LightningCLI find them by class name (``--model NotGate --data NotGateData`
 
 from lit_gd.base import GradientDescentExample, TensorDataModule
 from lit_gd.bce_classifier import BCEClassifier, BCEClassifierData
+from lit_gd.csv_data import CSVClassificationData, CSVRegressionData
 from lit_gd.linear_regression import LinearRegression, LinearRegressionData
 from lit_gd.not_gate import NotGate, NotGateData
 from lit_gd.quadratic import Quadratic, QuadraticData
@@ -15,6 +16,8 @@ from lit_gd.two_layer import TwoLayerData, TwoLayerReLU
 __all__ = [
     "BCEClassifier",
     "BCEClassifierData",
+    "CSVClassificationData",
+    "CSVRegressionData",
     "GradientDescentExample",
     "LinearRegression",
     "LinearRegressionData",

@@ -289,7 +289,7 @@ def read_input_rows(path: str) -> Tensor:
     except OSError as error:
         raise InputError(f"--data.predict_inputs {path}: cannot read the file ({error.strerror})") from error
     rows = [row for row in csv.reader(text.splitlines()) if row]
-    if rows and not _is_number(rows[0][0]):
+    if rows and not is_number(rows[0][0]):
         rows = rows[1:]
     try:
         return torch.tensor([[float(cell) for cell in row] for row in rows], dtype=torch.float32)
@@ -297,7 +297,7 @@ def read_input_rows(path: str) -> Tensor:
         raise InputError(f"--data.predict_inputs {path}: every cell must be a number ({error})") from error
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:

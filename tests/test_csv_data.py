@@ -1,0 +1,97 @@
+"""The user's own CSV data: it trains, its input size comes from the file, and every way a file can be
+wrong gets one line naming the file, the line or column, and what was expected."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, latest_run, lit_gd, values
+
+GOOD = "a,b,label\n1,2,0\n2,1,1\n3,5,0\n6,2,1\n1,1,0\n9,3,1\n2,8,0\n7,1,1\n3,3,0\n8,2,1\n"
+
+BAD = {
+    "missing file": (None, "--data.path data.csv cannot be read: No such file or directory"),
+    "empty file": ("", "--data.path data.csv is empty: expected a header row and rows of numbers"),
+    "header only": ("a,b,label\n", "--data.path data.csv has a header but no rows of data"),
+    "missing target": ("a,b,y\n1,2,0\n", "--data.path data.csv has no column 'label' (its columns: a, b, y)"),
+    "non-numeric cell": (
+        GOOD.replace("3,5,0", "3,five,0"),
+        "--data.path data.csv line 4, column 'b': 'five' is not a number",
+    ),
+    "NaN": (
+        GOOD.replace("6,2,1", "nan,2,1"),
+        "--data.path data.csv line 5, column 'a': nan is not a finite number",
+    ),
+    "infinity": (
+        GOOD.replace("6,2,1", "6,inf,1"),
+        "--data.path data.csv line 5, column 'b': inf is not a finite number",
+    ),
+    "ragged row": (
+        GOOD.replace("2,8,0", "2,8"),
+        "--data.path data.csv line 8 has 2 cells but the header has 3",
+    ),
+    "label not 0/1": (
+        GOOD.replace("9,3,1", "9,3,2"),
+        "--data.path data.csv line 7, column 'label': 2 is not a label 0 or 1",
+    ),
+    "too few rows": (
+        "a,b,label\n1,2,0\n2,1,1\n",
+        "--data.val_fraction 0.2 and --data.test_fraction 0.2 of 2 points hold out 0 and 0",
+    ),
+    "only the target": (
+        "label\n1\n0\n",
+        "--data.path data.csv has no numeric column besides the target 'label' to learn from",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_file_one_line_error(case):
+    content, message = BAD[case]
+    if content is not None:
+        Path("data.csv").write_text(content)
+    with pytest.raises(SystemExit) as exit_info:
+        lit_gd(
+            "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
+        )
+    assert isinstance(exit_info.value.code, str) and exit_info.value.code.startswith(
+        f"lit-gd: error: {message}"
+    )
+    assert "\n" not in exit_info.value.code
+
+
+def test_named_features_and_input_size_from_the_file():
+    Path("data.csv").write_text(
+        "a,b,label,note\n" + "".join(f"{i},{i % 3},{i % 2},row{i}\n" for i in range(10))
+    )
+    lit_gd(
+        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
+        " --data.features '[b]' --trainer.max_epochs 2"
+    )
+    assert "in_features: 1" in (latest_run("bce_classifier") / "hparams.yaml").read_text()
+    lit_gd("fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label")
+    assert "in_features: 2" in (latest_run("bce_classifier") / "hparams.yaml").read_text()  # a, b; not note
+
+
+ROUND_TRIPS = {
+    "houses": (
+        "--model ReLURegression --data CSVRegressionData --data.target price --model.lr 0.01",
+        "val/r2",
+    ),
+    "exams": (
+        "--model BCEClassifier --data CSVClassificationData --data.target passed --model.lr 0.05",
+        "val/loss",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ROUND_TRIPS)
+def test_shipped_csv_round_trip_trains_and_improves(name):
+    flags, metric = ROUND_TRIPS[name]
+    lit_gd(
+        f"fit {flags} --data.path {REPO}/examples/data/{name}.csv --data.standardize true"
+        " --trainer.max_epochs 300 --trainer.check_val_every_n_epoch 30"
+    )
+    example = "relu_regression" if name == "houses" else "bce_classifier"
+    first, *_, last = values(latest_run(example), metric)
+    assert (last > 0.95 > first) if metric == "val/r2" else (last < first / 2), (first, last)
