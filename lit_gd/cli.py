@@ -100,6 +100,11 @@ def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
     lines = [f"{example_name(type(model))}: {trainer.global_step} steps"]
     if model.last_loss is not None:
         lines.append(f"  final loss {model.last_loss.item():.8g}")
+    validation = {name: value for name, value in trainer.callback_metrics.items() if name.startswith("val/")}
+    if validation:
+        lines.append(
+            "  last validation: " + ", ".join(f"{name} {value:.4g}" for name, value in validation.items())
+        )
     params = list(model.named_parameters())
     if sum(p.numel() for _, p in params) <= 16:
         lines += [f"  {name} = {_format(p.detach())}" for name, p in params]

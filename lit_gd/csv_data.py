@@ -61,8 +61,10 @@ class CSVData(TensorDataModule):
         if not columns:
             raise self._error(f"has no numeric column besides the target '{self.target}' to learn from")
         self._columns = columns
-        table = [[self._number(row, line, header.index(name), name) for name in [*columns, self.target]]
-                 for line, row in rows.items()]
+        table = [
+            [self._number(row, line, header.index(name), name) for name in [*columns, self.target]]
+            for line, row in rows.items()
+        ]
         values = torch.tensor(table, dtype=torch.float32)
         inputs, targets = values[:, :-1], values[:, -1:]
         self.check_targets(targets, list(rows))

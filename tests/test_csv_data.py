@@ -69,7 +69,10 @@ def test_named_features_and_input_size_from_the_file():
         " --data.features '[b]' --trainer.max_epochs 2"
     )
     assert "in_features: 1" in (latest_run("bce_classifier") / "hparams.yaml").read_text()
-    lit_gd("fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label")
+    lit_gd(
+        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
+        " --trainer.max_epochs 2"
+    )
     assert "in_features: 2" in (latest_run("bce_classifier") / "hparams.yaml").read_text()  # a, b; not note
 
 
