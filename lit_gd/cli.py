@@ -68,6 +68,9 @@ class LitGdCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand]
+        if config.get("lr_scheduler") and not config.get("optimizer"):
+            # LightningCLI would silently keep the model's own optimizer and drop the schedule
+            raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
         if config.get("ckpt_path") == "last":
             config["ckpt_path"] = str(latest_last_checkpoint(config["model"]["class_path"]))
 

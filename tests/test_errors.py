@@ -8,6 +8,8 @@ CASES = {
     "--model.lr -1": "--model.lr must be a positive finite number, got -1.0",
     "--model.lr 0": "--model.lr must be a positive finite number, got 0.0",
     "--data.batch_size 0": "--data.batch_size must be 'full' or a whole number of at least 1, got 0",
+    "--lr_scheduler StepLR --lr_scheduler.step_size 3": "--lr_scheduler needs --optimizer too, e.g. --optimizer SGD",
+    "--ckpt_path last": "--ckpt_path last: no earlier run of linear_regression has a",
 }
 
 
@@ -15,7 +17,7 @@ CASES = {
 def test_bad_value_one_line_error(flags, capsys):
     with pytest.raises(SystemExit) as exit_info:
         lit_gd(f"fit --config configs/linear_regression.yaml {flags}")
-    assert exit_info.value.code == f"lit-gd: error: {CASES[flags]}"
+    assert exit_info.value.code.startswith(f"lit-gd: error: {CASES[flags]}")
 
 
 def test_unequal_data_lengths(capsys):
