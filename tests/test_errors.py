@@ -8,7 +8,7 @@ CASES = {
     "--model.lr -1": "--model.lr must be a positive finite number, got -1.0",
     "--model.lr 0": "--model.lr must be a positive finite number, got 0.0",
     "--data.batch_size 0": "--data.batch_size must be 'full' or a whole number of at least 1, got 0",
-    "--lr_scheduler StepLR --lr_scheduler.step_size 3": "--lr_scheduler needs --optimizer too, e.g. --optimizer SGD",
+    "--lr_scheduler StepLR --lr_scheduler.step_size 3": "--lr_scheduler needs --optimizer too",
     "--ckpt_path last": "--ckpt_path last: no earlier run of linear_regression has a",
 }
 
