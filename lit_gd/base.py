@@ -29,6 +29,15 @@ class InputError(ValueError):
     """A bad value from the user: ``lit-gd`` prints the message on one line and exits non-zero."""
 
 
+class TrainingStopped(Exception):
+    """Training ended early for a reason the user must hear (divergence, dead units, a signal): ``lit-gd``
+    prints the message on one line and exits with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def regression_metrics() -> MetricCollection:
     return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2Score()})
 

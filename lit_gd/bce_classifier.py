@@ -33,6 +33,7 @@ class BCEClassifier(GradientDescentExample):
         self.criterion = nn.BCELoss()
         self.fc1 = nn.Linear(in_features, hidden)
         self.fc2 = nn.Linear(hidden, 1)
+        self.relu = nn.ReLU()
 
     def metrics(self) -> MetricCollection:
         return classification_metrics()
@@ -47,7 +48,7 @@ class BCEClassifier(GradientDescentExample):
         return figures
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.sigmoid(self.fc2(torch.relu(self.fc1(x))))
+        return torch.sigmoid(self.fc2(self.relu(self.fc1(x))))
 
 
 class BCEClassifierData(TensorDataModule):

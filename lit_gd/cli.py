@@ -7,6 +7,7 @@ lit-gd fit --config configs/not_gate.yaml --print_config
 
 import importlib
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -18,8 +19,9 @@ from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCL
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 
-from lit_gd.base import GradientDescentExample, InputError, TensorDataModule
+from lit_gd.base import GradientDescentExample, InputError, TensorDataModule, TrainingStopped
 from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
+from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
 
 LOG_DIR = "logs"
 
@@ -43,6 +45,8 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(StepLogger, "step_logger")
         parser.add_lightning_class_args(ParameterHistograms, "histograms")
         parser.add_lightning_class_args(FigureLogger, "figures")
+        parser.add_lightning_class_args(DivergenceGuard, "divergence")
+        parser.add_lightning_class_args(DeadReLUMonitor, "dead_relu")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.add_lightning_class_args(ModelCheckpoint, "last_checkpoint")
         parser.add_argument(
@@ -84,6 +88,14 @@ class LitGdCLI(LightningCLI):
 
     def after_fit(self) -> None:
         print(fit_summary(self.trainer, self.model))
+        interrupt = next(c for c in self.trainer.callbacks if isinstance(c, GracefulInterrupt))
+        if interrupt.received is not None:
+            name = signal.Signals(interrupt.received).name
+            raise TrainingStopped(
+                f"stopped by {name} at step {self.trainer.global_step}; last.ckpt is saved:"
+                " resume with --ckpt_path last",
+                exit_code=128 + interrupt.received,
+            )
 
 
 def latest_last_checkpoint(model_class_path: str) -> Path:
@@ -127,15 +139,16 @@ def main(args: ArgsType = None) -> None:
     try:
         run_cli(args)
     except Exception as error:
-        cause = _input_error(error)
+        cause = _reported_error(error)
         if cause is None:
             raise
-        sys.exit(f"lit-gd: error: {cause}")
+        print(f"lit-gd: error: {cause}", file=sys.stderr)
+        sys.exit(getattr(cause, "exit_code", 1))
 
 
-def _input_error(error: BaseException | None) -> InputError | None:
-    """The InputError behind an exception, which jsonargparse and Lightning may have wrapped."""
-    while error is not None and not isinstance(error, InputError):
+def _reported_error(error: BaseException | None) -> InputError | TrainingStopped | None:
+    """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped."""
+    while error is not None and not isinstance(error, (InputError, TrainingStopped)):
         error = error.__cause__ or error.__context__
     return error
 
@@ -150,7 +163,7 @@ def run_cli(args: ArgsType = None) -> LitGdCLI:
         trainer_defaults={
             "log_every_n_steps": 1,
             "num_sanity_val_steps": 0,
-            "callbacks": [HParamsLogger(), PredictionWriter()],
+            "callbacks": [HParamsLogger(), PredictionWriter(), GracefulInterrupt()],
         },
         args=args,
     )

@@ -29,12 +29,13 @@ class ReLURegression(GradientDescentExample):
         self.criterion = nn.MSELoss()
         self.weight = nn.Parameter(torch.rand(in_features, 1))
         self.bias = nn.Parameter(torch.rand(1))
+        self.relu = nn.ReLU()
 
     def metrics(self) -> MetricCollection:
         return regression_metrics()
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.relu(x @ self.weight + self.bias)
+        return self.relu(x @ self.weight + self.bias)
 
 
 class ReLURegressionData(TensorDataModule):

@@ -32,12 +32,13 @@ class TwoLayerReLU(GradientDescentExample):
         self.criterion = nn.MSELoss()
         self.linear1 = nn.Linear(in_features, hidden)
         self.linear2 = nn.Linear(hidden, 1)
+        self.hidden_relu, self.output_relu = nn.ReLU(), nn.ReLU()
 
     def metrics(self) -> MetricCollection:
         return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})  # R² needs 2+ points
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.relu(self.linear2(torch.relu(self.linear1(x))))
+        return self.output_relu(self.linear2(self.hidden_relu(self.linear1(x))))
 
 
 class TwoLayerData(TensorDataModule):

@@ -3,6 +3,7 @@
 import shlex
 from pathlib import Path
 
+import pytest
 from lightning.pytorch import Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -18,6 +19,16 @@ QUIET_CPU = ["--config", "configs/presets/cpu.yaml", "--trainer.enable_progress_
 def lit_gd(command: str) -> None:
     """Runs ``lit-gd COMMAND`` in-process, pinned to the CPU and without a progress bar."""
     main(shlex.split(command) + QUIET_CPU)
+
+
+def lit_gd_fails(command: str, capsys) -> tuple[int, str]:
+    """Runs ``lit-gd COMMAND``, which must fail: its exit status and the last line it printed on stderr,
+    having checked that no traceback came with it."""
+    with pytest.raises(SystemExit) as exit_info:
+        lit_gd(command)
+    stderr = capsys.readouterr().err
+    assert "Traceback" not in stderr
+    return exit_info.value.code, stderr.strip().splitlines()[-1]
 
 
 def fit_cli(example: str, flags: str = "") -> Path:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, latest_run, lit_gd, values
+from tests.helpers import REPO, latest_run, lit_gd, lit_gd_fails, values
 
 GOOD = "a,b,label\n1,2,0\n2,1,1\n3,5,0\n6,2,1\n1,1,0\n9,3,1\n2,8,0\n7,1,1\n3,3,0\n8,2,1\n"
 
@@ -46,18 +46,15 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_file_one_line_error(case):
-    content, message = BAD[case]
+def test_bad_file_one_line_error(case, capsys):
+    content, expected = BAD[case]
     if content is not None:
         Path("data.csv").write_text(content)
-    with pytest.raises(SystemExit) as exit_info:
-        lit_gd(
-            "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
-        )
-    assert isinstance(exit_info.value.code, str) and exit_info.value.code.startswith(
-        f"lit-gd: error: {message}"
+    command = (
+        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
     )
-    assert "\n" not in exit_info.value.code
+    status, message = lit_gd_fails(command, capsys)
+    assert status == 1 and message.startswith(f"lit-gd: error: {expected}")
 
 
 def test_named_features_and_input_size_from_the_file():

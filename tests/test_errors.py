@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import lit_gd
+from tests.helpers import lit_gd_fails
 
 CASES = {
     "--model.lr -1": "--model.lr must be a positive finite number, got -1.0",
@@ -15,15 +15,10 @@ CASES = {
 
 @pytest.mark.parametrize("flags", CASES)
 def test_bad_value_one_line_error(flags, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        lit_gd(f"fit --config configs/linear_regression.yaml {flags}")
-    assert exit_info.value.code.startswith(f"lit-gd: error: {CASES[flags]}")
+    status, message = lit_gd_fails(f"fit --config configs/linear_regression.yaml {flags}", capsys)
+    assert status == 1 and message.startswith(f"lit-gd: error: {CASES[flags]}")
 
 
 def test_unequal_data_lengths(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        lit_gd("fit --config configs/linear_regression.yaml --data.x '[1, 2]'")
-    assert (
-        exit_info.value.code
-        == "lit-gd: error: --data.x has 2 values but --data.y has 4: give one target per input"
-    )
+    status, message = lit_gd_fails("fit --config configs/linear_regression.yaml --data.x '[1, 2]'", capsys)
+    assert message == "lit-gd: error: --data.x has 2 values but --data.y has 4: give one target per input"
