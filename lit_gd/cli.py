@@ -24,6 +24,7 @@ from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, P
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
 
 LOG_DIR = "logs"
+RUN_VERSION = "LIT_GD_RUN_VERSION"  # the run folder's number, for the processes Lightning launches for it
 
 # Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
 # the others are deprecations inside Lightning 2.6 itself (of torch's pytree API, torchmetrics' update flag,
@@ -80,9 +81,13 @@ class LitGdCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         if self._get(self.config_init, "trainer").get("logger") in (None, True):
-            log_graph = self._get(self.config, "log_graph")
+            name = example_name(type(self.model))
             kwargs["logger"] = TensorBoardLogger(
-                LOG_DIR, name=example_name(type(self.model)), default_hp_metric=False, log_graph=log_graph
+                LOG_DIR,
+                name=name,
+                version=claim_run_folder(Path(LOG_DIR, name)),
+                default_hp_metric=False,
+                log_graph=self._get(self.config, "log_graph"),
             )
         return super().instantiate_trainer(**kwargs)
 
@@ -96,6 +101,27 @@ class LitGdCLI(LightningCLI):
                 " resume with --ckpt_path last",
                 exit_code=128 + interrupt.received,
             )
+
+
+def claim_run_folder(example_dir: Path) -> int:
+    """The next free ``version_N`` under ``example_dir``, created here so that no other run, even one started
+    at the same moment, can take it. Processes that Lightning launches for the same run (DDP) inherit the
+    number through the environment instead of claiming their own."""
+    if int(os.environ.get("LOCAL_RANK", 0)) > 0 and RUN_VERSION in os.environ:
+        return int(os.environ[RUN_VERSION])
+    example_dir.mkdir(parents=True, exist_ok=True)
+    taken = [
+        int(p.name.removeprefix("version_")) for p in example_dir.glob("version_*") if p.name[8:].isdigit()
+    ]
+    version = max(taken, default=-1) + 1
+    while True:
+        try:
+            (example_dir / f"version_{version}").mkdir()
+        except FileExistsError:
+            version += 1
+            continue
+        os.environ[RUN_VERSION] = str(version)
+        return version
 
 
 def latest_last_checkpoint(model_class_path: str) -> Path:

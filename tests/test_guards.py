@@ -1,0 +1,118 @@
+"""A run that goes wrong says so in words: divergence, dead ReLUs, and Ctrl-C or SIGTERM mid-run."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from lit_gd import LinearRegression, TwoLayerReLU
+from tests.helpers import fit_cli, latest_run, lit_gd_fails, values
+
+
+def test_divergence_stops_at_the_step_and_keeps_the_last_good_state(capsys):
+    """lr 1e6 on linear regression: the loss is 30, 8.35e15, 2.33e30, then inf at step 3."""
+    status, message = lit_gd_fails("fit --config configs/linear_regression.yaml --model.lr 1e6", capsys)
+    run = latest_run("linear_regression")
+    assert status == 1
+    assert message.startswith(
+        "lit-gd: error: training diverged at step 3: the loss is inf; the last finite loss"
+    )
+    assert "Try a lower learning rate" in message
+    w, b = torch.zeros((), requires_grad=True), torch.zeros((), requires_grad=True)
+    x, y = torch.tensor([1.0, 2, 3, 4]), torch.tensor([2.0, 4, 6, 8])
+    optimizer = torch.optim.SGD([w, b], lr=1e6)
+    for _ in range(2):  # the parameters of step 2, the last with a finite loss
+        optimizer.zero_grad()
+        torch.mean((w * x + b - y) ** 2).backward()
+        optimizer.step()
+    good = LinearRegression.load_from_checkpoint(run / "checkpoints" / "last-good.ckpt")
+    assert (good.w.item(), good.b.item()) == (w.item(), b.item())
+    assert values(run, "train/loss")[:3] == pytest.approx([30.0, 8.35e15, 2.3289e30], rel=1e-3)
+
+
+def test_two_layer_net_is_diagnosed_as_dead_relus(capsys):
+    status, message = lit_gd_fails("fit --config configs/two_layer.yaml --dead_relu.action stop", capsys)
+    assert status == 1
+    assert message.startswith(
+        "lit-gd: error: dead ReLUs: all 3 unit(s) of 'hidden_relu' have output 0 on every training point"
+        " since step 2"
+    )
+
+
+def test_dead_relus_warn_by_default_and_training_goes_on(caplog):
+    run = fit_cli("two_layer")
+    assert values(run, "train/loss")[2:] == [100.0] * 8
+    assert "warning: dead ReLUs: all 3 unit(s) of 'hidden_relu'" in caplog.text
+
+
+def test_a_healthy_net_raises_no_alarm(caplog):
+    fit_cli("bce_classifier", "--trainer.max_epochs 50")
+    assert "dead ReLUs" not in caplog.text
+
+
+def test_nn_relu_modules_keep_the_seed_numbers():
+    torch.manual_seed(5)
+    model = TwoLayerReLU()
+    assert [name for name, _ in model.named_modules() if "relu" in name] == ["hidden_relu", "output_relu"]
+
+
+def lit_gd_process(*args: str) -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).with_name("lit-gd")),
+        "fit",
+        "--config",
+        "configs/relu_regression.yaml",
+    ]
+    return subprocess.Popen(
+        [*command, "--config", "configs/presets/cpu.yaml", "--trainer.enable_progress_bar", "false", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_resumes_bit_identical(signum):
+    run = lit_gd_process("--trainer.max_epochs", "100000", "--step_logger.flush_every_n_steps", "10")
+    deadline = time.monotonic() + 60
+    while (
+        not list(Path("logs").glob("relu_regression/version_0/events.*")) or time.monotonic() < deadline - 55
+    ):
+        assert time.monotonic() < deadline and run.poll() is None, "the run did not start"
+        time.sleep(0.2)
+    run.send_signal(signum)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 128 + signum
+    assert f"lit-gd: error: stopped by {signal.Signals(signum).name} at step" in stderr
+    assert "Traceback" not in stderr
+    stopped = torch.load("logs/relu_regression/version_0/checkpoints/last.ckpt", weights_only=True)
+    total = stopped["global_step"] + 25
+
+    resumed = lit_gd_process("--ckpt_path", "last", "--trainer.max_epochs", str(total))
+    whole = lit_gd_process("--trainer.max_epochs", str(total))
+    for process in (resumed, whole):
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    finals = [
+        torch.load(f"logs/relu_regression/version_{n}/checkpoints/last.ckpt", weights_only=True)
+        for n in (1, 2)
+    ]
+    assert {f["global_step"] for f in finals} == {total}
+    for name, value in finals[0]["state_dict"].items():
+        assert torch.equal(value, finals[1]["state_dict"][name]), name
+
+
+@pytest.mark.slow
+def test_two_runs_started_together_get_their_own_folders():
+    runs = [lit_gd_process("--trainer.max_epochs", "20") for _ in range(2)]
+    for process in runs:
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    folders = sorted(p.name for p in Path("logs/relu_regression").iterdir())
+    assert folders == ["version_0", "version_1"]
+    for folder in folders:
+        assert Path("logs/relu_regression", folder, "checkpoints", "last.ckpt").is_file()
+        assert len(list(Path("logs/relu_regression", folder).glob("events.*"))) == 1
