@@ -279,6 +279,11 @@ class TensorDataModule(LightningDataModule):
         return DataLoader(dataset, sampler=indices, batch_size=None)
 
     def train_dataloader(self) -> DataLoader:
+        if self.batch_size != "full" and self.batch_size > len(self.dataset):
+            raise InputError(
+                f"--data.batch_size {self.batch_size} is more than the {len(self.dataset)} training points:"
+                " give at most that many, or 'full' for all of them"
+            )
         return self._loader(self.dataset, self.batch_size, self.shuffle)
 
     def val_dataloader(self) -> DataLoader:

@@ -15,7 +15,14 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
-from lit_gd.base import Figures, GradientDescentExample, Series, TensorDataModule, classification_metrics
+from lit_gd.base import (
+    Figures,
+    GradientDescentExample,
+    InputError,
+    Series,
+    TensorDataModule,
+    classification_metrics,
+)
 
 
 class BCEClassifier(GradientDescentExample):
@@ -29,6 +36,8 @@ class BCEClassifier(GradientDescentExample):
             hidden: the width of the hidden layer.
         """
         super().__init__(lr, in_features)
+        if hidden < 1:
+            raise InputError(f"--model.hidden must be at least 1 unit, got {hidden}")
         self.example_input_array = torch.zeros(10, in_features)  # for the graph in TensorBoard
         self.criterion = nn.BCELoss()
         self.fc1 = nn.Linear(in_features, hidden)

@@ -7,12 +7,16 @@ lit-gd fit --config configs/not_gate.yaml --print_config
 
 import importlib
 import os
+import re
 import signal
 import sys
 import warnings
+from argparse import ArgumentError
 from pathlib import Path
 
 import numpy
+import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
@@ -71,13 +75,20 @@ class LitGdCLI(LightningCLI):
             apply_on="instantiate",
         )
 
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        super().parse_arguments(parser, args)
+        # Before LightningCLI reads the checkpoint's hyperparameters: resolve 'last', refuse what can't load.
+        config = self.config.get(self.config.get("subcommand") or "", {})
+        if config.get("ckpt_path") == "last":
+            config["ckpt_path"] = str(latest_last_checkpoint(config["model"]["class_path"]))
+        elif config.get("ckpt_path"):
+            check_checkpoint(config["ckpt_path"])
+
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand]
         if config.get("lr_scheduler") and not config.get("optimizer"):
             # LightningCLI would silently keep the model's own optimizer and drop the schedule
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
-        if config.get("ckpt_path") == "last":
-            config["ckpt_path"] = str(latest_last_checkpoint(config["model"]["class_path"]))
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         if self._get(self.config_init, "trainer").get("logger") in (None, True):
@@ -124,6 +135,21 @@ def claim_run_folder(example_dir: Path) -> int:
         return version
 
 
+def check_checkpoint(path: str) -> None:
+    """A checkpoint must exist and load as tensors and plain data (``weights_only``: nothing in it runs)."""
+    if not Path(path).is_file():
+        raise InputError(f"--ckpt_path {path}: no such file (or 'last' for the newest run's last.ckpt)")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        reason = " ".join(str(error).split())[:160]
+        raise InputError(
+            f"--ckpt_path {path} is not a checkpoint lit-gd can read safely ({reason})"
+        ) from None
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise InputError(f"--ckpt_path {path} is not a Lightning checkpoint (it holds no state_dict)")
+
+
 def latest_last_checkpoint(model_class_path: str) -> Path:
     """``--ckpt_path last``: the last.ckpt of the newest earlier run of the same example under logs/."""
     module_name, _, class_name = model_class_path.rpartition(".")
@@ -161,15 +187,54 @@ def _format(tensor: Tensor) -> str:
 
 
 def main(args: ArgsType = None) -> None:
-    """The ``lit-gd`` console script; tests call it with an argument list."""
+    """The ``lit-gd`` console script; tests call it with an argument list. A user's mistake, or a run that
+    had to stop, ends with one line on stderr and a non-zero exit, never a traceback."""
     try:
         run_cli(args)
+    except ArgumentError as error:  # jsonargparse could not parse the command line or a config
+        _fail(condense_parse_error(str(error)), exit_code=2)
+    except (MisconfigurationException, ModuleNotFoundError) as error:  # Lightning refused a trainer setting
+        _fail(" ".join(str(error).split()))
     except Exception as error:
         cause = _reported_error(error)
         if cause is None:
             raise
-        print(f"lit-gd: error: {cause}", file=sys.stderr)
-        sys.exit(getattr(cause, "exit_code", 1))
+        _fail(str(cause), getattr(cause, "exit_code", 1))
+
+
+def _fail(message: str, exit_code: int = 1) -> None:
+    print(f"lit-gd: error: {message}", file=sys.stderr)
+    sys.exit(exit_code)
+
+
+def condense_parse_error(message: str) -> str:
+    """jsonargparse explains a bad value over a dozen lines (every type of a union it tried); the user needs
+    one: the flag, the value, and what is allowed."""
+    section = re.search(r'Parser key "([\w.]+)"', message)
+    unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
+    if section and unknown_class and section[1] in ("model", "data"):
+        base = GradientDescentExample if section[1] == "model" else TensorDataModule
+        choices = ", ".join(_subclass_names(base))
+        return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
+    nested = re.findall(r"NestedArg\(key='([\w.]+)', val='(.*?)'\)", message)
+    given = re.search(r"(?:Got|Given) value: (.*)", message)
+    if section and (nested or given):
+        flag, value = (
+            (f"--{section[1]}.{nested[-1][0]}", nested[-1][1]) if nested else (f"--{section[1]}", given[1])
+        )
+        expected = re.findall(r"Expected a (<class '(\w+)'>|typing\.Literal\[(.*?)\])", message)
+        allowed = [name or literal for _, name, literal in expected if name != "NoneType"]
+        return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
+    return " ".join(message.split())
+
+
+def _subclass_names(base: type) -> list[str]:
+    found, pending = set(), [base]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            found.add(subclass.__name__)
+            pending.append(subclass)
+    return sorted(found)
 
 
 def _reported_error(error: BaseException | None) -> InputError | TrainingStopped | None:
@@ -186,6 +251,7 @@ def run_cli(args: ArgsType = None) -> LitGdCLI:
         subclass_mode_model=True,
         subclass_mode_data=True,
         seed_everything_default=0,
+        parser_kwargs={"exit_on_error": False},  # parse errors come to main() as ArgumentError
         trainer_defaults={
             "log_every_n_steps": 1,
             "num_sanity_val_steps": 0,

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
+from lit_gd.base import GradientDescentExample, InputError, TensorDataModule
 
 
 class TwoLayerReLU(GradientDescentExample):
@@ -28,6 +28,8 @@ class TwoLayerReLU(GradientDescentExample):
             hidden: the width of the hidden layer.
         """
         super().__init__(lr, in_features)
+        if hidden < 1:
+            raise InputError(f"--model.hidden must be at least 1 unit, got {hidden}")
         self.example_input_array = torch.zeros(1, in_features)  # for the graph in TensorBoard
         self.criterion = nn.MSELoss()
         self.linear1 = nn.Linear(in_features, hidden)

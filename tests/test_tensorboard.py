@@ -52,10 +52,3 @@ def test_flush_writes_steps_buffered_between_flushes(tmp_path):
     trainer_run = fit_trainer(model, NotGateData(), 5, tmp_path)
     assert len(scalars(trainer_run)["train/loss"]) == 5
     assert StepLogger().flush_every_n_steps > 1  # the default buffers; the test above saw every step anyway
-
-
-def test_mismatched_shapes_never_meet_in_a_loss():
-    """Seed 003's nn.Linear NOT gate compared a [2, 1] output with a [2] target: a [2, 2] loss."""
-    model = NotGate()
-    with pytest.raises(ValueError, match=r"predicts shape \(2, 1\) but the targets have shape \(2,\)"):
-        model.model_step((torch.tensor([[0.0], [1.0]]), torch.tensor([1.0, 0.0])))
