@@ -104,7 +104,7 @@ class GradientDescentExample(LightningModule):
 
     def _evaluation_step(self, batch: tuple[Tensor, Tensor], stage: str, metrics: MetricCollection | None):
         loss, predictions, targets = self.model_step(batch)
-        self.log(f"{stage}/loss", loss)
+        self.log(f"{stage}/loss", loss, sync_dist=True)  # the mean over processes under DDP
         if metrics is not None:
             metrics.update(predictions, targets)
             self.log_dict(metrics)
@@ -144,26 +144,41 @@ class BatchIndices(Sampler):
     The permutation of epoch ``e`` is drawn from a generator seeded with the run's seed (``seed_everything``)
     plus ``e``: the same in every run, and the same after resuming from a checkpoint. Lightning calls
     ``set_epoch`` at the start of every epoch, as it does for a ``DistributedSampler``.
+
+    Under a distributed strategy each process takes every ``world_size``-th point of the order, the way
+    ``DistributedSampler`` does (repeating the first points when they don't divide evenly), and ``full``
+    then means the whole of the process's share. ``batch_size`` None means ``full``.
     """
 
-    def __init__(self, size: int, batch_size: int, shuffle: bool):
+    def __init__(self, size: int, batch_size: int | None, shuffle: bool):
         self.size, self.batch_size, self.shuffle = size, batch_size, shuffle
         self.seed = torch.initial_seed()
         self.epoch = 0
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+        self.rank = torch.distributed.get_rank() if distributed else 0
+        self.world_size = torch.distributed.get_world_size() if distributed else 1
+        self.share = math.ceil(size / self.world_size)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return math.ceil(self.size / self.batch_size)
+        return math.ceil(self.share / (self.batch_size or self.share))
 
     def __iter__(self) -> Iterator[slice | Tensor]:
-        order = None
+        batch_size = self.batch_size or self.share
+        if self.world_size == 1 and not self.shuffle:
+            for start in range(0, self.size, batch_size):
+                yield slice(start, min(start + batch_size, self.size))
+            return
         if self.shuffle:
             order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + self.epoch))
-        for start in range(0, self.size, self.batch_size):
-            stop = min(start + self.batch_size, self.size)
-            yield slice(start, stop) if order is None else order[start:stop]
+        else:
+            order = torch.arange(self.size)
+        order = order.repeat(math.ceil(self.share * self.world_size / self.size))[
+            : self.share * self.world_size
+        ]
+        yield from order[self.rank :: self.world_size].split(batch_size)
 
 
 class TensorDataModule(LightningDataModule):
@@ -273,8 +288,7 @@ class TensorDataModule(LightningDataModule):
 
     @staticmethod
     def _loader(dataset: TensorDataset, batch_size: int | Literal["full"], shuffle: bool) -> DataLoader:
-        size = len(dataset)
-        indices = BatchIndices(size, size if batch_size == "full" else batch_size, shuffle)
+        indices = BatchIndices(len(dataset), None if batch_size == "full" else batch_size, shuffle)
         # batch_size=None: each index from the sampler cuts a whole batch; nothing is collated per sample
         return DataLoader(dataset, sampler=indices, batch_size=None)
 

@@ -55,7 +55,8 @@ class StepLogger(Callback):
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         params = list(pl_module.parameters())
-        values = [pl_module.last_loss.reshape(1)]
+        loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # over processes, under DDP
+        values = [loss.reshape(1)]
         if self._log_elements:
             values += [p.detach().reshape(-1) for p in params]
             values += [p.grad.reshape(-1) for p in params]
@@ -217,6 +218,9 @@ class PredictionWriter(Callback):
         self._outputs.append(outputs.detach())
 
     def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        path = Path(trainer.log_dir or ".", "predictions.csv")  # on every process: log_dir is collective
+        if not trainer.is_global_zero:
+            return
         inputs = trainer.datamodule.prediction_rows()
         outputs = torch.cat(self._outputs).reshape(len(inputs), -1).cpu()
         names = (
@@ -226,7 +230,6 @@ class PredictionWriter(Callback):
         )
         header = trainer.datamodule.feature_names() + names
         rows = [[f"{value:.7g}" for value in row] for row in torch.cat([inputs, outputs], dim=1).tolist()]
-        path = Path(trainer.log_dir or ".", "predictions.csv")
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="") as file:
             csv.writer(file).writerows([header, *rows])

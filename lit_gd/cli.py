@@ -103,7 +103,9 @@ class LitGdCLI(LightningCLI):
         return super().instantiate_trainer(**kwargs)
 
     def after_fit(self) -> None:
-        print(fit_summary(self.trainer, self.model))
+        summary = fit_summary(self.trainer, self.model)  # on every process: trainer.log_dir is collective
+        if self.trainer.is_global_zero:
+            print(summary)
         interrupt = next(c for c in self.trainer.callbacks if isinstance(c, GracefulInterrupt))
         if interrupt.received is not None:
             name = signal.Signals(interrupt.received).name
@@ -255,6 +257,7 @@ def run_cli(args: ArgsType = None) -> LitGdCLI:
         trainer_defaults={
             "log_every_n_steps": 1,
             "num_sanity_val_steps": 0,
+            "use_distributed_sampler": False,  # TensorDataModule shares the points out itself, by slicing
             "callbacks": [HParamsLogger(), PredictionWriter(), GracefulInterrupt()],
         },
         args=args,

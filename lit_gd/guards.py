@@ -31,7 +31,7 @@ class DivergenceGuard(Callback):
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         if not self.enabled:
             return
-        loss = pl_module.last_loss
+        loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # every process decides alike
         gradients = [p.grad for p in pl_module.parameters() if p.grad is not None]
         finite = torch.isfinite(torch.stack([loss, *(torch.linalg.vector_norm(g) for g in gradients)])).all()
         if finite:  # one small host synchronisation per step
@@ -93,6 +93,7 @@ class DeadReLUMonitor(Callback):
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for name, alive in self._alive.items():
+            alive = trainer.strategy.reduce(alive.float(), reduce_op="sum") > 0  # fired in any process
             if alive.any():
                 self._dead_since.pop(name, None)
                 continue

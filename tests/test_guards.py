@@ -116,3 +116,26 @@ def test_two_runs_started_together_get_their_own_folders():
     for folder in folders:
         assert Path("logs/relu_regression", folder, "checkpoints", "last.ckpt").is_file()
         assert len(list(Path("logs/relu_regression", folder).glob("events.*"))) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["relu_regression", "not_gate"])
+def test_two_ddp_processes_equal_one(example):
+    """Full batch on 2 processes (gloo): each takes half the points, DDP averages the gradients, and the
+    parameters end as they do in one process."""
+    command = [str(Path(sys.executable).with_name("lit-gd")), "fit", "--config", f"configs/{example}.yaml"]
+    common = ["--trainer.max_epochs", "50", "--trainer.check_val_every_n_epoch", "10"]
+    common += ["--trainer.enable_progress_bar", "false"]
+    for preset in ("configs/presets/cpu.yaml", "configs/presets/ddp.yaml"):
+        done = subprocess.run(
+            [*command, "--config", preset, *common], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    one, two = (
+        torch.load(f"logs/{example}/version_{n}/checkpoints/last.ckpt", weights_only=True)["state_dict"]
+        for n in (0, 1)
+    )
+    for name, value in one.items():
+        torch.testing.assert_close(two[name], value, rtol=1e-6, atol=1e-7)
+    validation = [values(Path(f"logs/{example}/version_{n}"), "val/loss")[-1] for n in (0, 1)]
+    assert validation[1] == pytest.approx(validation[0], rel=1e-6)  # synced over the two halves
