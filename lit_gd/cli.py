@@ -201,11 +201,13 @@ def main(args: ArgsType = None) -> None:
         cause = _reported_error(error)
         if cause is None:
             raise
-        _fail(str(cause), getattr(cause, "exit_code", 1))
+        stopped_mid_run = isinstance(cause, TrainingStopped)
+        _fail(str(cause), getattr(cause, "exit_code", 1), fresh_line=stopped_mid_run)
 
 
-def _fail(message: str, exit_code: int = 1) -> None:
-    print(f"lit-gd: error: {message}", file=sys.stderr)
+def _fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
+    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing."""
+    print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
     sys.exit(exit_code)
 
 
