@@ -36,9 +36,12 @@ tensorboard: install ## serve logs/ on http://127.0.0.1:$(PORT)
 	@echo "TensorBoard on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/tensorboard --logdir logs --host 127.0.0.1 --port $(PORT)
 
+bench: install ## time lit_gd against plain PyTorch loops, side by side (a few minutes)
+	$(BIN)/python benchmarks/bench.py
+
 lint: install ## check style with ruff
-	$(BIN)/ruff check lit_gd tests benchmarks
-	$(BIN)/ruff format --check lit_gd tests benchmarks
+	$(BIN)/ruff check lit_gd tests benchmarks examples
+	$(BIN)/ruff format --check lit_gd tests benchmarks examples
 
 clean: ## remove caches and build files (keeps .venv and the runs in logs/)
 	rm -rf .pytest_cache .ruff_cache *.egg-info

@@ -85,7 +85,7 @@ class LitGdCLI(LightningCLI):
             check_checkpoint(config["ckpt_path"])
 
     def before_instantiate_classes(self) -> None:
-        config = self.config[self.subcommand]
+        config = self.config[self.subcommand] if self.subcommand else self.config
         if config.get("lr_scheduler") and not config.get("optimizer"):
             # LightningCLI would silently keep the model's own optimizer and drop the schedule
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
@@ -248,7 +248,8 @@ def _reported_error(error: BaseException | None) -> InputError | TrainingStopped
     return error
 
 
-def run_cli(args: ArgsType = None) -> LitGdCLI:
+def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
+    """LitGdCLI with lit-gd's defaults; ``run=False`` only builds the model, data and trainer."""
     return LitGdCLI(
         GradientDescentExample,
         TensorDataModule,
@@ -263,6 +264,7 @@ def run_cli(args: ArgsType = None) -> LitGdCLI:
             "callbacks": [HParamsLogger(), PredictionWriter(), GracefulInterrupt()],
         },
         args=args,
+        run=run,
     )
 
 
