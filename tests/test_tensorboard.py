@@ -52,3 +52,18 @@ def test_flush_writes_steps_buffered_between_flushes(tmp_path):
     trainer_run = fit_trainer(model, NotGateData(), 5, tmp_path)
     assert len(scalars(trainer_run)["train/loss"]) == 5
     assert StepLogger().flush_every_n_steps > 1  # the default buffers; the test above saw every step anyway
+
+
+def test_step_logger_norms_are_lightnings_grad_norm():
+    from lightning.pytorch.utilities import grad_norm
+
+    from lit_gd import BCEClassifier
+    from lit_gd.callbacks import StepLogger
+
+    torch.manual_seed(0)
+    model = BCEClassifier()
+    loss, _, _ = model.model_step((torch.rand(10, 2) * 10, torch.randint(0, 2, (10, 1)).float()))
+    loss.backward()
+    expected = grad_norm(model, norm_type=2)
+    ours = StepLogger().gradient_norms(list(model.parameters()))
+    assert ours.tolist() == pytest.approx([value.item() for value in expected.values()], rel=1e-6)
