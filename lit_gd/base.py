@@ -83,7 +83,7 @@ class GradientDescentExample(LightningModule):
         inputs, targets = batch
         predictions = self(inputs)
         if predictions.shape != targets.shape:
-            raise ValueError(
+            raise InputError(
                 f"{type(self).__name__} predicts shape {tuple(predictions.shape)} but the targets have shape "
                 f"{tuple(targets.shape)}: a loss over them would broadcast silently; make the shapes equal"
             )
