@@ -94,8 +94,11 @@ class GradientDescentExample(LightningModule):
         self.last_loss = loss.detach()  # train/loss itself is logged at every step by the StepLogger callback
         if self.train_metrics is not None and self._epoch_ends_with_validation():
             self.train_metrics.update(predictions.detach(), targets)
-            self.log_dict(self.train_metrics, on_step=False, on_epoch=True)
         return loss
+
+    def on_train_epoch_end(self) -> None:
+        if self.train_metrics is not None and self._epoch_ends_with_validation():
+            self.log_dict(self.train_metrics)  # once an epoch, not at every one of its steps
 
     def _epoch_ends_with_validation(self) -> bool:
         """Train metrics accumulate over the epochs that end with a validation: train/ and val/ metrics come
