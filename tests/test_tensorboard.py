@@ -67,3 +67,48 @@ def test_step_logger_norms_are_lightnings_grad_norm():
     expected = grad_norm(model, norm_type=2)
     ours = StepLogger().gradient_norms(list(model.parameters()))
     assert ours.tolist() == pytest.approx([value.item() for value in expected.values()], rel=1e-6)
+
+
+def test_one_tensorboard_event_per_step_holds_what_log_metrics_writes(tmp_path):
+    """The StepLogger writes each step to TensorBoard as one event with all its values; other loggers get
+    ``log_metrics``, an entry per value. Both, prefix included, hold the same tags, steps and values."""
+    import csv
+
+    from lightning.pytorch import Trainer
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    from lit_gd.callbacks import StepLogger
+
+    tensorboard = TensorBoardLogger(tmp_path, name="tb", prefix="run", default_hp_metric=False)
+    csv_logger = CSVLogger(tmp_path, name="csv", prefix="run")
+    trainer = Trainer(
+        accelerator="cpu",
+        max_epochs=7,
+        logger=[tensorboard, csv_logger],
+        callbacks=[StepLogger(flush_every_n_steps=3)],  # flushes after steps 2 and 5, and at the end
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        log_every_n_steps=1,
+    )
+    trainer.fit(NotGate(), NotGateData())
+    written = scalars(tensorboard.log_dir)
+    tags = [
+        "train/loss",
+        "param/w",
+        "param/b",
+        "grad/w",
+        "grad/b",
+        "grad_norm/w",
+        "grad_norm/b",
+        "grad_norm/total",
+    ]
+    assert {f"run-{tag}" for tag in tags} <= set(written)
+    with open(f"{csv_logger.log_dir}/metrics.csv") as file:
+        rows = list(csv.DictReader(file))
+    for tag in (f"run-{tag}" for tag in tags):
+        series = written[tag]
+        assert [step for step, _ in series] == list(range(7))
+        expected = [(int(row["step"]), float(row[tag])) for row in rows if row.get(tag)]
+        assert [(step, pytest.approx(value, rel=1e-6)) for step, value in series] == expected
