@@ -11,6 +11,7 @@ from lit_gd.linear_regression import LinearRegression, LinearRegressionData
 from lit_gd.not_gate import NotGate, NotGateData
 from lit_gd.quadratic import Quadratic, QuadraticData
 from lit_gd.relu_regression import ReLURegression, ReLURegressionData
+from lit_gd.synthetic_regression import SyntheticRegression, SyntheticRegressionData
 from lit_gd.two_layer import TwoLayerData, TwoLayerReLU
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "QuadraticData",
     "ReLURegression",
     "ReLURegressionData",
+    "SyntheticRegression",
+    "SyntheticRegressionData",
     "TensorDataModule",
     "TwoLayerData",
     "TwoLayerReLU",

@@ -240,9 +240,13 @@ class TensorDataModule(LightningDataModule):
         return ["x"] if self.num_features == 1 else [f"x{i + 1}" for i in range(self.num_features)]
 
     def setup(self, stage: str) -> None:
-        if self.full_dataset is not None:
-            return
-        inputs, targets = self.make_tensors()
+        if self.full_dataset is None:
+            self._split(*self.make_tensors())
+        if self.trainer is not None:
+            self._move_to(self.trainer.strategy.root_device)
+
+    def _split(self, inputs: Tensor, targets: Tensor) -> None:
+        """The training, validation and test sets, each standardised if asked."""
         size = len(inputs)
         held_out = {"val": round(size * self.val_fraction), "test": round(size * self.test_fraction)}
         asked_but_empty = (self.val_fraction and not held_out["val"]) or (
@@ -263,6 +267,16 @@ class TensorDataModule(LightningDataModule):
         self.dataset = self._subset(train)
         self.val_dataset = self._subset(val) if held_out["val"] else self.dataset
         self.test_dataset = self._subset(test) if held_out["test"] else self.val_dataset
+
+    def _move_to(self, device: torch.device) -> None:
+        """Every set onto the device the trainer runs on, once: on a GPU, batches are then cut there instead
+        of copied to it one at a time (on the CPU, a no-op)."""
+        moved: dict[int, TensorDataset] = {}
+        for name in ("full_dataset", "dataset", "val_dataset", "test_dataset"):
+            dataset = getattr(self, name)
+            if id(dataset) not in moved:  # the same set may serve several stages
+                moved[id(dataset)] = TensorDataset(*(tensor.to(device) for tensor in dataset.tensors))
+            setattr(self, name, moved[id(dataset)])
 
     def _subset(self, indices: Tensor) -> TensorDataset:
         if len(indices) == len(self.full_dataset):

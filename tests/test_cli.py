@@ -15,6 +15,7 @@ def test_every_example_has_a_config():
         "not_gate",
         "quadratic",
         "relu_regression",
+        "synthetic_regression",
         "two_layer",
     ]
     assert EXAMPLES == expected

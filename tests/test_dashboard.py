@@ -24,6 +24,7 @@ METRICS = {
     "not_gate": ["accuracy", "f1", "auroc"],
     "bce_classifier": ["accuracy", "f1", "auroc"],
     "quadratic": [],  # no targets, only the function's value
+    "synthetic_regression": ["mse", "mae", "r2"],
 }
 PARAMETERS = {
     "linear_regression": ["w", "b"],
@@ -32,6 +33,7 @@ PARAMETERS = {
     "not_gate": ["w", "b"],
     "bce_classifier": ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
     "quadratic": ["x"],
+    "synthetic_regression": ["linear.weight", "linear.bias"],
 }
 FIGURES = {
     "linear_regression": ["loss", "fit", "landscape"],
@@ -40,6 +42,7 @@ FIGURES = {
     "not_gate": ["loss", "decision"],
     "bce_classifier": ["loss", "decision"],
     "quadratic": ["loss", "descent"],
+    "synthetic_regression": ["loss"],
 }
 
 

@@ -21,6 +21,7 @@ CASES = {
     f"{LINEAR} --data.batch_size 10": "--data.batch_size 10 is more than the 4 training points",
     f"{LINEAR} --data.shuffle maybe": "--data.shuffle maybe: expected bool",
     f"{LINEAR} --data.val_fraction 1.5": "--data.val_fraction must be at least 0 and below 1, got 1.5",
+    "fit --config configs/synthetic_regression.yaml --data.samples 0": "--data.samples must be a whole number of",
     f"{LINEAR} --data.x '[1, 2]'": "--data.x has 2 values but --data.y has 4: give one target per input",
     # epochs and the trainer
     f"{LINEAR} --trainer.max_epochs -5": "`max_epochs` must be a non-negative integer or -1. You passed in -5.",

@@ -1,0 +1,79 @@
+"""Linear regression on a synthetic data set of any size: y = x @ w + b + noise, learnt by ``nn.Linear``.
+
+Not from a tutorial: the data set the speed measures run on (``make bench``), sized by flags. The inputs
+are standard normal; the true ``w`` and ``b`` are drawn from the same seeded generator; the noise has
+standard deviation ``noise``, so a well-trained model's MSE is near noise². A tenth of the points is held
+out for validation.
+
+    lit-gd fit --config configs/synthetic_regression.yaml
+    lit-gd fit --config configs/synthetic_regression.yaml --data.samples 1000000 --data.batch_size 8192
+    lit-gd fit --config configs/synthetic_regression.yaml --data.features 64
+"""
+
+import torch
+from torch import Tensor, nn
+from torchmetrics import MetricCollection
+
+from lit_gd.base import GradientDescentExample, InputError, TensorDataModule, regression_metrics
+
+
+class SyntheticRegression(GradientDescentExample):
+    """``nn.Linear(in_features, 1)`` trained with MSE."""
+
+    def __init__(self, lr: float = 0.1, in_features: int = 16):
+        """
+        Args:
+            lr: learning rate of plain SGD.
+            in_features: the number of input columns (set by lit-gd from the data).
+        """
+        super().__init__(lr, in_features)
+        self.example_input_array = torch.zeros(1, in_features)  # for the graph in TensorBoard
+        self.criterion = nn.MSELoss()
+        self.linear = nn.Linear(in_features, 1)
+
+    def metrics(self) -> MetricCollection:
+        return regression_metrics()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x)
+
+
+class SyntheticRegressionData(TensorDataModule):
+    """``samples`` points (x, x @ w + b + noise) with ``features`` input columns."""
+
+    def __init__(
+        self,
+        samples: int = 10_000,
+        features: int = 16,
+        noise: float = 0.1,
+        seed: int = 0,
+        val_fraction: float = 0.1,
+        **kwargs,
+    ):
+        """
+        Args:
+            samples: how many points, held-out ones included.
+            features: how many input columns.
+            noise: the standard deviation of the noise added to the targets.
+            seed: seeds the generator that draws the true weights, the points and the noise.
+            val_fraction: the share of points held out for validation.
+        """
+        for flag, value in (("samples", samples), ("features", features)):
+            if isinstance(value, bool) or value < 1:
+                raise InputError(f"--data.{flag} must be a whole number of at least 1, got {value}")
+        if not noise >= 0:
+            raise InputError(f"--data.noise must be at least 0, got {noise}")
+        super().__init__(val_fraction=val_fraction, **kwargs)
+        self.samples, self.features, self.noise, self.seed = samples, features, noise, seed
+
+    def true_parameters(self) -> tuple[Tensor, Tensor]:
+        """The weight, shape (features, 1), and the bias, shape (1,), that the targets were made with."""
+        generator = torch.Generator().manual_seed(self.seed)
+        return torch.randn(self.features, 1, generator=generator), torch.randn(1, generator=generator)
+
+    def make_tensors(self) -> tuple[Tensor, Tensor]:
+        weight, bias = self.true_parameters()
+        generator = torch.Generator().manual_seed(self.seed + 1)
+        inputs = torch.randn(self.samples, self.features, generator=generator)
+        noise = self.noise * torch.randn(self.samples, 1, generator=generator)
+        return inputs, inputs @ weight + bias + noise
