@@ -18,7 +18,7 @@ import numpy
 import torch
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
@@ -26,6 +26,7 @@ from torch import Tensor
 from lit_gd.base import GradientDescentExample, InputError, TensorDataModule, TrainingStopped
 from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
+from lit_gd.progress import ThrottledProgressBar
 
 LOG_DIR = "logs"
 RUN_VERSION = "LIT_GD_RUN_VERSION"  # the run folder's number, for the processes Lightning launches for it
@@ -100,7 +101,18 @@ class LitGdCLI(LightningCLI):
                 default_hp_metric=False,
                 log_graph=self._get(self.config, "log_graph"),
             )
+        kwargs.update(self._default_progress_bar())
         return super().instantiate_trainer(**kwargs)
+
+    def _default_progress_bar(self) -> dict:
+        """lit-gd's bar (Lightning's, drawn at most ten times a second), unless the bar is off or one is
+        given with --trainer.callbacks."""
+        config = self._get(self.config_init, "trainer")
+        callbacks = config.get("callbacks") or []
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        if config.get("enable_progress_bar") is False or any(isinstance(c, ProgressBar) for c in callbacks):
+            return {}
+        return {"callbacks": [*callbacks, ThrottledProgressBar()]}
 
     def after_fit(self) -> None:
         summary = fit_summary(self.trainer, self.model)  # on every process: trainer.log_dir is collective

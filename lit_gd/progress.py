@@ -1,0 +1,69 @@
+"""The progress bar of ``lit-gd``: Lightning's own, with the step's loss, drawn at most ten times a second.
+
+Lightning's ``TQDMProgressBar`` redraws the training bar whenever it changes it: when an epoch starts, after
+every ``refresh_rate`` batches, and when the epoch ends. The tutorials' full-batch runs have one-step epochs,
+so that is five redraws of the whole line per step, more than the step itself costs. tqdm's ``mininterval``
+(0.1 s) limits how often ``update`` draws, but Lightning calls ``refresh``, which ignores it; here
+``refresh`` honours it too. The bar keeps its state at every step and always draws its last one when it
+closes. The loss stays a tensor until the bar is drawn: no host synchronisation at every step.
+"""
+
+import math
+import sys
+
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
+from torch import Tensor
+
+
+class _ThrottledTqdm(Tqdm):
+    """A bar whose ``refresh`` draws only when ``mininterval`` seconds have passed since it last did, and
+    whose postfix values are turned into text only then."""
+
+    _drawn_at = -math.inf
+    _postfix_values: dict = {}
+
+    def set_postfix(self, ordered_dict=None, refresh: bool = True, **kwargs) -> None:
+        self._postfix_values = {**(ordered_dict or {}), **kwargs}
+        if refresh:
+            self.refresh()
+
+    def _format_postfix(self) -> None:
+        values = {k: v.item() if isinstance(v, Tensor) else v for k, v in self._postfix_values.items()}
+        super().set_postfix(values, refresh=False)
+
+    def refresh(self, nolock: bool = False, lock_args: tuple | None = None) -> bool | None:
+        now = self._time()
+        if now - self._drawn_at < self.mininterval:
+            return None
+        self._drawn_at = now
+        self._format_postfix()
+        return super().refresh(nolock, lock_args)
+
+    def close(self) -> None:
+        self._format_postfix()
+        super().close()
+
+
+class ThrottledProgressBar(TQDMProgressBar):
+    """``TQDMProgressBar`` showing the latest training loss, its training bar redrawn at most every 0.1 s."""
+
+    def init_train_tqdm(self) -> Tqdm:
+        # Lightning's own training bar (the documented place to customise it), of the throttled class
+        return _ThrottledTqdm(
+            desc=self.train_description,
+            position=(2 * self.process_position),
+            disable=self.is_disabled,
+            leave=True,
+            dynamic_ncols=True,
+            file=sys.stdout,
+            smoothing=0,
+            bar_format=self.BAR_FORMAT,
+        )
+
+    def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict:
+        metrics = super().get_metrics(trainer, pl_module)
+        if getattr(pl_module, "last_loss", None) is not None:
+            metrics["loss"] = pl_module.last_loss  # lit_gd logs train/loss itself, not with self.log
+        return metrics
