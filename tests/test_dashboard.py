@@ -15,7 +15,7 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from tests.helpers import EXAMPLES, fit_cli, latest_run, lit_gd, values
+from tests.helpers import EXAMPLES, fit_cli, latest_run, lit_gd, scalars, values
 
 METRICS = {
     "linear_regression": ["mse", "mae", "r2"],
@@ -96,6 +96,13 @@ def test_short_run_writes_the_whole_story(example):
     assert logged["epochs"].number_value == 3 and logged["batch_size"].string_value == "full"
     columns = {info.name.tag for info in hparams["_hparams_/experiment"].experiment.metric_infos}
     assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in METRICS[example]} <= columns
+
+
+def test_train_metrics_come_with_each_validation_and_not_without():
+    run = fit_cli("relu_regression", "--trainer.max_epochs 6 --trainer.check_val_every_n_epoch 3")
+    logged = scalars(run)
+    assert [step for step, _ in logged["train/mse"]] == [step for step, _ in logged["val/mse"]] == [2, 5]
+    assert "train/mse" not in scalars(fit_cli("relu_regression", "--trainer.limit_val_batches 0"))
 
 
 def test_everything_extra_switches_off():
