@@ -143,9 +143,11 @@ class ParameterHistograms(Callback):
         writer = tensorboard_writer(trainer)
         if writer is None or trainer.global_rank:
             return
+        # 30 buckets, TensorBoard's own default (DEFAULT_BUCKET_COUNT of its histogram summaries). torch's
+        # default lays some 1500 fixed edges: a 10 KB event, about 1 ms, for a 16-value tensor.
         for name, param in pl_module.named_parameters():
-            writer.add_histogram(f"histogram/param/{name}", param.detach(), trainer.global_step)
-            writer.add_histogram(f"histogram/grad/{name}", param.grad, trainer.global_step)
+            writer.add_histogram(f"histogram/param/{name}", param.detach(), trainer.global_step, bins=30)
+            writer.add_histogram(f"histogram/grad/{name}", param.grad, trainer.global_step, bins=30)
 
 
 class FigureLogger(Callback):
