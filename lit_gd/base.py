@@ -114,7 +114,7 @@ class GradientDescentExample(LightningModule):
     def _log_epoch_metrics(self, metrics: MetricCollection) -> None:
         """The epoch's metrics, computed once (torchmetrics gathers their states over processes) and logged
         as numbers: Lightning takes some 0.5 ms to handle each logged Metric object."""
-        self.log_dict(metrics.compute(), sync_dist=True)  # the same on every process: the mean changes nothing
+        self.log_dict(metrics.compute(), sync_dist=True)  # equal on every process: their mean is the same
         metrics.reset()
 
     def _evaluation_step(self, batch: tuple[Tensor, Tensor], stage: str, metrics: MetricCollection | None):
