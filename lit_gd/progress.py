@@ -22,7 +22,7 @@ class _ThrottledTqdm(Tqdm):
     whose postfix values are turned into text only then."""
 
     _drawn_at = -math.inf
-    _postfix_values: dict = {}
+    _postfix_values: dict = {}  # replaced, never changed in place, by set_postfix
 
     def set_postfix(self, ordered_dict=None, refresh: bool = True, **kwargs) -> None:
         self._postfix_values = {**(ordered_dict or {}), **kwargs}
@@ -34,6 +34,8 @@ class _ThrottledTqdm(Tqdm):
         super().set_postfix(values, refresh=False)
 
     def refresh(self, nolock: bool = False, lock_args: tuple | None = None) -> bool | None:
+        if self.disable:  # the bar of every process but rank 0 under DDP: tqdm draws nothing, keeps no clock
+            return super().refresh(nolock, lock_args)
         now = self._time()
         if now - self._drawn_at < self.mininterval:
             return None
@@ -50,7 +52,8 @@ class ThrottledProgressBar(TQDMProgressBar):
     """``TQDMProgressBar`` showing the latest training loss, its training bar redrawn at most every 0.1 s."""
 
     def init_train_tqdm(self) -> Tqdm:
-        # Lightning's own training bar (the documented place to customise it), of the throttled class
+        # Lightning's own training bar (the documented place to customise it), of the throttled class; the
+        # arguments are those of TQDMProgressBar.init_train_tqdm in Lightning 2.6
         return _ThrottledTqdm(
             desc=self.train_description,
             position=(2 * self.process_position),

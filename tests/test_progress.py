@@ -23,6 +23,20 @@ def test_refresh_draws_once_per_interval_and_close_draws_the_last_state(capsys):
     assert drawn.count("\r") == 1 and "Epoch 49: 100%" in last and "1/1" in last and "loss=0.01" in last
 
 
+def test_a_disabled_bar_goes_through_an_epoch_silently(capsys):
+    """Under DDP Lightning disables the bar of every process but rank 0; it must still take every call."""
+    progress = ThrottledProgressBar()
+    progress.disable()
+    bar = progress.init_train_tqdm()
+    bar.reset(total=1)
+    bar.set_description("Epoch 0")
+    bar.n = 1
+    bar.set_postfix({"loss": torch.tensor(0.5)})
+    bar.refresh()
+    bar.close()
+    assert capsys.readouterr().out == ""
+
+
 def test_lit_gd_draws_the_last_epoch_and_its_loss(capsys):
     main(["fit", "--config", "configs/quadratic.yaml", "--config", "configs/presets/cpu.yaml"])
     drawn = capsys.readouterr().out.replace("\r", "\n").splitlines()
