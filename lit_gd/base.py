@@ -92,7 +92,8 @@ class GradientDescentExample(LightningModule):
 
     def on_train_epoch_start(self) -> None:
         # Train metrics accumulate over the epochs that end with a validation: train/ and val/ metrics come
-        # side by side, and the epochs between (most of a 1000-epoch tiny run) pay nothing for them.
+        # side by side, and the epochs between (most of a 1000-epoch tiny run) pay nothing for them. With
+        # validation by steps (check_val_every_n_epoch None) they come every epoch.
         every = self.trainer.check_val_every_n_epoch
         self._metrics_this_epoch = (
             self.train_metrics is not None
@@ -291,7 +292,7 @@ class TensorDataModule(LightningDataModule):
         """Every set onto the device the trainer runs on, once: on a GPU, batches are then cut there instead
         of copied to it one at a time (on the CPU, a no-op)."""
         moved: dict[int, TensorDataset] = {}
-        for name in ("full_dataset", "dataset", "val_dataset", "test_dataset"):
+        for name in ("dataset", "val_dataset", "test_dataset"):  # full_dataset stays: only its shape is used
             dataset = getattr(self, name)
             if id(dataset) not in moved:  # the same set may serve several stages
                 moved[id(dataset)] = TensorDataset(*(tensor.to(device) for tensor in dataset.tensors))

@@ -66,14 +66,15 @@ class SyntheticRegressionData(TensorDataModule):
         super().__init__(val_fraction=val_fraction, **kwargs)
         self.samples, self.features, self.noise, self.seed = samples, features, noise, seed
 
-    def true_parameters(self) -> tuple[Tensor, Tensor]:
-        """The weight, shape (features, 1), and the bias, shape (1,), that the targets were made with."""
-        generator = torch.Generator().manual_seed(self.seed)
+    def true_parameters(self, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """The weight, shape (features, 1), and the bias, shape (1,), that the targets were made with: the
+        first draws of the seeded generator."""
+        generator = generator or torch.Generator().manual_seed(self.seed)
         return torch.randn(self.features, 1, generator=generator), torch.randn(1, generator=generator)
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
-        weight, bias = self.true_parameters()
-        generator = torch.Generator().manual_seed(self.seed + 1)
+        generator = torch.Generator().manual_seed(self.seed)  # the weights, then the points, then the noise
+        weight, bias = self.true_parameters(generator)
         inputs = torch.randn(self.samples, self.features, generator=generator)
         noise = self.noise * torch.randn(self.samples, 1, generator=generator)
         return inputs, inputs @ weight + bias + noise

@@ -56,7 +56,8 @@ def test_the_data_set_moves_to_the_trainer_device_once_and_batches_are_cut_there
     data = SyntheticRegressionData(samples=100, features=2, batch_size=10)
     data.trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("meta")))
     data.setup("fit")
-    for dataset in (data.full_dataset, data.dataset, data.val_dataset, data.test_dataset):
+    for dataset in (data.dataset, data.val_dataset, data.test_dataset):
         assert all(tensor.device.type == "meta" for tensor in dataset.tensors)
+    assert data.full_dataset.tensors[0].device.type == "cpu"  # only its shape is used: no second copy
     inputs, targets = next(iter(data.train_dataloader()))
     assert inputs.device.type == targets.device.type == "meta" and inputs.shape == (10, 2)
