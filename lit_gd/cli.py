@@ -215,6 +215,11 @@ def main(args: ArgsType = None) -> None:
             raise
         stopped_mid_run = isinstance(cause, TrainingStopped)
         _fail(str(cause), getattr(cause, "exit_code", 1), fresh_line=stopped_mid_run)
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's
+            # threads now and then abort the process ("terminate called without an active exception")
+            torch.distributed.destroy_process_group()
 
 
 def _fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
