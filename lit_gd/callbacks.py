@@ -83,11 +83,12 @@ class StepLogger(Callback):
             return
         table = torch.stack(self._rows).cpu().numpy()
         self._written.append(table)
+        rows = table.tolist()
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
-                self._write_tensorboard(logger, table.tolist())
+                self._write_tensorboard(logger, rows)
             else:
-                for step, row in zip(self._steps, table.tolist(), strict=True):
+                for step, row in zip(self._steps, rows, strict=True):
                     logger.log_metrics(dict(zip(self.tags, row, strict=True)), step=step)
         self._rows.clear()
         self._steps.clear()
@@ -136,6 +137,10 @@ class ParameterHistograms(Callback):
             every_n_steps: how often, in optimizer steps, the histograms are written; 0 turns them off.
         """
         self.every_n_steps = every_n_steps
+        self._params: list[tuple[str, Tensor]] = []
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._params = list(pl_module.named_parameters())  # listed once, as the StepLogger does
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         if not self.every_n_steps or trainer.global_step % self.every_n_steps:
@@ -145,9 +150,10 @@ class ParameterHistograms(Callback):
             return
         # 30 buckets, TensorBoard's own default (DEFAULT_BUCKET_COUNT of its histogram summaries). torch's
         # default lays some 1500 fixed edges: a 10 KB event, about 1 ms, for a 16-value tensor.
-        for name, param in pl_module.named_parameters():
-            writer.add_histogram(f"histogram/param/{name}", param.detach(), trainer.global_step, bins=30)
-            writer.add_histogram(f"histogram/grad/{name}", param.grad, trainer.global_step, bins=30)
+        step = trainer.global_step
+        for name, param in self._params:
+            writer.add_histogram(f"histogram/param/{name}", param.detach(), step, bins=30)
+            writer.add_histogram(f"histogram/grad/{name}", param.grad, step, bins=30)
 
 
 class FigureLogger(Callback):
