@@ -134,12 +134,17 @@ class GracefulInterrupt(Callback):
 
         def stop_after_this_step(signum, frame):
             self.received = signum
-            trainer.should_stop = True
             signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts at once
             rank_zero_info(f"\n{signal.Signals(signum).name} received: stopping after this step")
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._previous_handlers[signum] = signal.signal(signum, stop_after_this_step)
+
+    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args) -> None:
+        # Stopped here, after a whole step, not in the handler: a signal landing between steps would end the
+        # next epoch before its first batch, and that empty epoch would count on resuming.
+        if self.received is not None:
+            trainer.should_stop = True
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for signum, handler in self._previous_handlers.items():

@@ -1,15 +1,18 @@
 """A run that goes wrong says so in words: divergence, dead ReLUs, and Ctrl-C or SIGTERM mid-run."""
 
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from lit_gd import LinearRegression, TwoLayerReLU
+from lit_gd.guards import GracefulInterrupt
 from tests.helpers import fit_cli, latest_run, lit_gd_fails, values
 
 
@@ -73,6 +76,21 @@ def lit_gd_process(*args: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_a_signal_stops_training_only_after_a_whole_step():
+    """Stopping in the handler let a signal between steps end the next epoch before its first batch: an
+    empty epoch that counted on resuming (the resumed run then fell one step short)."""
+    trainer = SimpleNamespace(should_stop=False)
+    interrupt = GracefulInterrupt()
+    interrupt.on_train_start(trainer, None)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert interrupt.received == signal.SIGTERM and not trainer.should_stop
+        interrupt.on_train_batch_end(trainer, None, None, None, 0)
+        assert trainer.should_stop
+    finally:
+        interrupt.on_train_end(trainer, None)
 
 
 @pytest.mark.slow
