@@ -27,8 +27,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lit_gd import ReLURegressionData, SyntheticRegressionData
-from lit_gd.base import BatchIndices
 from lit_gd.cli import run_cli
+from lit_gd.data import BatchIndices
 
 REPO = Path(__file__).resolve().parent.parent
 REPEATS = 3
@@ -103,7 +103,7 @@ def lightning_floor(model: nn.Module, tensors: tuple[Tensor, Tensor], batch_size
 
 
 def plain_loop(model: nn.Module, tensors: tuple[Tensor, Tensor], batch_size: int, epochs: int, lr: float):
-    """The seeds' loop: zero the gradients, forward, loss, backward, step, over slices of the tensors."""
+    """The tutorials' loop: zero the gradients, forward, loss, backward, step, over slices of the tensors."""
 
     def run() -> float:
         inputs, targets = tensors
@@ -121,7 +121,7 @@ def plain_loop(model: nn.Module, tensors: tuple[Tensor, Tensor], batch_size: int
 
 
 class ReLUNeuron(nn.Module):
-    """Seed 001's model: relu(x @ W + b)."""
+    """Tutorial 001's model: relu(x @ W + b)."""
 
     def __init__(self):
         super().__init__()
@@ -176,7 +176,7 @@ def main() -> None:
         rows.append((measure, f"{ours:,.1f} {unit}", f"{reference:,.1f} {unit}", f"{ratio:.2f}x", goal))
         print(f"  {measure}: {ratio:.2f}x", file=sys.stderr, flush=True)
 
-    # Tiny full-batch ReLU regression (seed 001): 1000 one-step epochs, everything lit-gd logs.
+    # Tiny full-batch ReLU regression (tutorial 001): 1000 one-step epochs, everything lit-gd logs.
     steps = 1000
     tiny = ReLURegressionData().make_tensors()
     plain = median(plain_loop(ReLUNeuron(), tiny, 4, steps, 0.01)) / steps * 1e6

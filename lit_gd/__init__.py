@@ -1,18 +1,29 @@
 """lit_gd: the classic gradient-descent worked examples as PyTorch Lightning modules.
 
-Each example is one module holding its LightningModule and its LightningDataModule; importing them here
-lets LightningCLI find them by class name (``--model NotGate --data NotGateData``).
+Every class a config names is importable from here (``class_path: lit_gd.NotGate``). Which examples exist
+is said in one place, the registry in ``lit_gd/examples/__init__.py``; the shared machinery lives in
+``module.py`` (the LightningModule), ``data.py`` and ``csv_data.py`` (the LightningDataModules).
 """
 
-from lit_gd.base import GradientDescentExample, TensorDataModule
-from lit_gd.bce_classifier import BCEClassifier, BCEClassifierData
 from lit_gd.csv_data import CSVClassificationData, CSVRegressionData
-from lit_gd.linear_regression import LinearRegression, LinearRegressionData
-from lit_gd.not_gate import NotGate, NotGateData
-from lit_gd.quadratic import Quadratic, QuadraticData
-from lit_gd.relu_regression import ReLURegression, ReLURegressionData
-from lit_gd.synthetic_regression import SyntheticRegression, SyntheticRegressionData
-from lit_gd.two_layer import TwoLayerData, TwoLayerReLU
+from lit_gd.data import TensorDataModule
+from lit_gd.examples import (
+    BCEClassifier,
+    BCEClassifierData,
+    LinearRegression,
+    LinearRegressionData,
+    NotGate,
+    NotGateData,
+    Quadratic,
+    QuadraticData,
+    ReLURegression,
+    ReLURegressionData,
+    SyntheticRegression,
+    SyntheticRegressionData,
+    TwoLayerData,
+    TwoLayerReLU,
+)
+from lit_gd.module import GradientDescentExample
 
 __all__ = [
     "BCEClassifier",

@@ -14,6 +14,8 @@ from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
+from lit_gd.module import GradientDescentExample
+
 
 class StepLogger(Callback):
     """Logs, at every optimizer step: ``train/loss``; for small models ``param/<name>`` and ``grad/<name>``,
@@ -161,14 +163,16 @@ class FigureLogger(Callback):
     the model's predictions, descent paths, decision boundaries, as each example's ``figures()`` draws them.
     Drawn when training ends and every ``every_n_epochs`` epochs (0: only at the end)."""
 
-    def __init__(self, every_n_epochs: int = 0, enabled: bool = True):
+    def __init__(self, every_n_epochs: int = 0, enabled: bool = True, step_logger: StepLogger | None = None):
         """
         Args:
             every_n_epochs: also draw after every this many epochs; 0 draws only when training ends.
             enabled: false draws nothing (matplotlib is then never imported).
+            step_logger: the StepLogger whose record the figures are drawn from (lit-gd gives its own).
         """
         self.every_n_epochs = every_n_epochs
         self.enabled = enabled
+        self.step_logger = step_logger
         self._drawn_at_step: int | None = None
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
@@ -178,20 +182,17 @@ class FigureLogger(Callback):
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._draw(trainer, pl_module)
 
-    def _draw(self, trainer: Trainer, pl_module: LightningModule) -> None:
+    def _draw(self, trainer: Trainer, pl_module: GradientDescentExample) -> None:
         writer = tensorboard_writer(trainer)
         drawn = self._drawn_at_step == trainer.global_step
         if not self.enabled or writer is None or trainer.global_rank or drawn:
             return
-        step_logger = next((c for c in trainer.callbacks if isinstance(c, StepLogger)), None)
-        if step_logger is None:
-            rank_zero_warn(
-                "FigureLogger draws from the StepLogger's record: add a StepLogger to get figures."
-            )
+        if self.step_logger is None:
+            rank_zero_warn("FigureLogger draws from a StepLogger's record: give it one (step_logger=...).")
             return
-        step_logger.flush(trainer)
+        self.step_logger.flush(trainer)
         inputs, targets = trainer.datamodule.dataset.tensors
-        for name, figure in pl_module.figures(inputs, targets, step_logger.series).items():
+        for name, figure in pl_module.draw_figures(inputs, targets, self.step_logger.series).items():
             writer.add_figure(f"figures/{name}", figure, trainer.global_step)
         self._drawn_at_step = trainer.global_step
 

@@ -5,7 +5,6 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
-import importlib
 import os
 import re
 import signal
@@ -14,22 +13,23 @@ import warnings
 from argparse import ArgumentError
 from pathlib import Path
 
-import numpy
 import torch
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
-from torch import Tensor
 
-from lit_gd.base import GradientDescentExample, InputError, TensorDataModule, TrainingStopped
+import lit_gd.csv_data  # noqa: F401  (the user's own data, known by class name: --data CSVRegressionData)
+import lit_gd.examples  # noqa: F401  (the registry: every example's classes, known by name)
 from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
+from lit_gd.data import TensorDataModule
+from lit_gd.errors import InputError, TrainingStopped
+from lit_gd.examples import example_name
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
+from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
-
-LOG_DIR = "logs"
-RUN_VERSION = "LIT_GD_RUN_VERSION"  # the run folder's number, for the processes Lightning launches for it
+from lit_gd.runs import LOG_DIR, check_checkpoint, claim_run_folder, fit_summary, latest_last_checkpoint
 
 # Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
 # the others are deprecations inside Lightning 2.6 itself (of torch's pytree API, torchmetrics' update flag,
@@ -39,11 +39,6 @@ warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` i
 warnings.filterwarnings("ignore", message=r"This property will be removed in 2.0.0. Use `Metric.updated_")
 warnings.filterwarnings("ignore", message=r"`torch.jit.trace(_method)?` is deprecated")
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
-
-
-def example_name(model_class: type) -> str:
-    """The example a model class belongs to, from its module: ``lit_gd.not_gate`` -> ``not_gate``."""
-    return model_class.__module__.rpartition(".")[2]
 
 
 class LitGdCLI(LightningCLI):
@@ -68,6 +63,8 @@ class LitGdCLI(LightningCLI):
                 "last_checkpoint.save_top_k": 0,
             }
         )
+        # The figures are drawn from what the step logger recorded
+        parser.link_arguments("step_logger", "figures.step_logger", apply_on="instantiate")
         # Input sizes come from the data: every model's in_features is the data's column count.
         parser.link_arguments(
             "data",
@@ -92,7 +89,8 @@ class LitGdCLI(LightningCLI):
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
-        if self._get(self.config_init, "trainer").get("logger") in (None, True):
+        config = self._get(self.config_init, "trainer")
+        if config.get("logger") in (None, True):
             name = example_name(type(self.model))
             kwargs["logger"] = TensorBoardLogger(
                 LOG_DIR,
@@ -101,103 +99,30 @@ class LitGdCLI(LightningCLI):
                 default_hp_metric=False,
                 log_graph=self._get(self.config, "log_graph"),
             )
-        kwargs.update(self._default_progress_bar())
+        given = config.get("callbacks") or []
+        given = given if isinstance(given, list) else [given]
+        # lit-gd's bar (Lightning's, drawn at most ten times a second), unless the bar is off or one is given
+        bar_wanted = config.get("enable_progress_bar") is not False
+        bar = (
+            [ThrottledProgressBar()]
+            if bar_wanted and not any(isinstance(c, ProgressBar) for c in given)
+            else []
+        )
+        self.interrupt = GracefulInterrupt()  # after fit, it says whether a signal stopped the run
+        kwargs["callbacks"] = [*given, *bar, self.interrupt]
         return super().instantiate_trainer(**kwargs)
-
-    def _default_progress_bar(self) -> dict:
-        """lit-gd's bar (Lightning's, drawn at most ten times a second), unless the bar is off or one is
-        given with --trainer.callbacks."""
-        config = self._get(self.config_init, "trainer")
-        callbacks = config.get("callbacks") or []
-        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
-        if config.get("enable_progress_bar") is False or any(isinstance(c, ProgressBar) for c in callbacks):
-            return {}
-        return {"callbacks": [*callbacks, ThrottledProgressBar()]}
 
     def after_fit(self) -> None:
         summary = fit_summary(self.trainer, self.model)  # on every process: trainer.log_dir is collective
         if self.trainer.is_global_zero:
             print(summary)
-        interrupt = next(c for c in self.trainer.callbacks if isinstance(c, GracefulInterrupt))
-        if interrupt.received is not None:
-            name = signal.Signals(interrupt.received).name
+        received = self.interrupt.received
+        if received is not None:
             raise TrainingStopped(
-                f"stopped by {name} at step {self.trainer.global_step}; last.ckpt is saved:"
-                " resume with --ckpt_path last",
-                exit_code=128 + interrupt.received,
+                f"stopped by {signal.Signals(received).name} at step {self.trainer.global_step}; last.ckpt is"
+                " saved: resume with --ckpt_path last",
+                exit_code=128 + received,
             )
-
-
-def claim_run_folder(example_dir: Path) -> int:
-    """The next free ``version_N`` under ``example_dir``, created here so that no other run, even one started
-    at the same moment, can take it. Processes that Lightning launches for the same run (DDP) inherit the
-    number through the environment instead of claiming their own."""
-    if int(os.environ.get("LOCAL_RANK", 0)) > 0 and RUN_VERSION in os.environ:
-        return int(os.environ[RUN_VERSION])
-    example_dir.mkdir(parents=True, exist_ok=True)
-    taken = [
-        int(p.name.removeprefix("version_")) for p in example_dir.glob("version_*") if p.name[8:].isdigit()
-    ]
-    version = max(taken, default=-1) + 1
-    while True:
-        try:
-            (example_dir / f"version_{version}").mkdir()
-        except FileExistsError:
-            version += 1
-            continue
-        os.environ[RUN_VERSION] = str(version)
-        return version
-
-
-def check_checkpoint(path: str) -> None:
-    """A checkpoint must exist and load as tensors and plain data (``weights_only``: nothing in it runs)."""
-    if not Path(path).is_file():
-        raise InputError(f"--ckpt_path {path}: no such file (or 'last' for the newest run's last.ckpt)")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        reason = " ".join(str(error).split())[:160]
-        raise InputError(
-            f"--ckpt_path {path} is not a checkpoint lit-gd can read safely ({reason})"
-        ) from None
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-        raise InputError(f"--ckpt_path {path} is not a Lightning checkpoint (it holds no state_dict)")
-
-
-def latest_last_checkpoint(model_class_path: str) -> Path:
-    """``--ckpt_path last``: the last.ckpt of the newest earlier run of the same example under logs/."""
-    module_name, _, class_name = model_class_path.rpartition(".")
-    example = example_name(getattr(importlib.import_module(module_name), class_name))
-    runs = Path(LOG_DIR, example).glob("version_*/checkpoints/last.ckpt")
-    newest = max(runs, key=lambda path: int(path.parts[-3].removeprefix("version_")), default=None)
-    if newest is None:
-        raise InputError(
-            f"--ckpt_path last: no earlier run of {example} has a {LOG_DIR}/{example}/*/checkpoints/last.ckpt"
-        )
-    return newest
-
-
-def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
-    lines = [f"{example_name(type(model))}: {trainer.global_step} steps"]
-    if model.last_loss is not None:
-        lines.append(f"  final loss {model.last_loss.item():.8g}")
-    validation = {name: value for name, value in trainer.callback_metrics.items() if name.startswith("val/")}
-    if validation:
-        lines.append(
-            "  last validation: " + ", ".join(f"{name} {value:.4g}" for name, value in validation.items())
-        )
-    params = list(model.named_parameters())
-    if sum(p.numel() for _, p in params) <= 16:
-        lines += [f"  {name} = {_format(p.detach())}" for name, p in params]
-    if trainer.log_dir is not None and trainer.logger is not None:
-        lines.append(f"  TensorBoard: tensorboard --logdir {trainer.log_dir}")
-    return "\n".join(lines)
-
-
-def _format(tensor: Tensor) -> str:
-    if tensor.numel() == 1:
-        return f"{tensor.item():.7g}"
-    return numpy.array2string(tensor.cpu().numpy(), precision=7, separator=", ").replace("\n", "")
 
 
 def main(args: ArgsType = None) -> None:
@@ -278,7 +203,7 @@ def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
             "log_every_n_steps": 1,
             "num_sanity_val_steps": 0,
             "use_distributed_sampler": False,  # TensorDataModule shares the points out itself, by slicing
-            "callbacks": [HParamsLogger(), PredictionWriter(), GracefulInterrupt()],
+            "callbacks": [HParamsLogger(), PredictionWriter()],
         },
         args=args,
         run=run,

@@ -18,7 +18,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from lit_gd.base import InputError, TensorDataModule, is_number
+from lit_gd.data import TensorDataModule
+from lit_gd.errors import InputError, is_number
 
 
 class CSVData(TensorDataModule):

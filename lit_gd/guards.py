@@ -9,7 +9,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
-from lit_gd.base import TrainingStopped
+from lit_gd.errors import TrainingStopped
 
 
 class DivergenceGuard(Callback):

@@ -1,30 +1,35 @@
-"""The pictures the tutorials draw, as matplotlib figures for TensorBoard's images tab.
+"""The tutorials' pictures, as matplotlib figures for TensorBoard's images tab.
 
-Imported only when a figure is drawn, so that a run that asks for none never loads matplotlib.
+matplotlib itself is imported by the first picture drawn, so a run that draws none never loads it.
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
-from matplotlib.colors import LogNorm
-from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # draw off-screen; TensorBoard gets the pixels
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
+Figures = dict[str, "Figure"]  # pictures by name: figures/<name> in TensorBoard
 SIZE = (6.4, 4.8)  # inches; at 100 dpi every image is 640 x 480
 DPI = 100
 
 
 def _axes(title: str, xlabel: str, ylabel: str):
+    import matplotlib
+
+    matplotlib.use("Agg")  # draw off-screen; TensorBoard gets the pixels
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=SIZE, dpi=DPI)
     axes = figure.add_subplot()
     axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return figure, axes
 
 
-def loss_curve(losses: np.ndarray) -> Figure:
-    """Seed 000's plot: the loss at every step (log scale when it spans orders of magnitude)."""
+def loss_curve(losses: np.ndarray) -> "Figure":
+    """Tutorial 000's plot: the loss at every step (log scale when it spans orders of magnitude)."""
     figure, axes = _axes("Loss over steps", "step", "loss")
     axes.plot(np.arange(len(losses)), losses)
     finite = losses[np.isfinite(losses)]
@@ -33,8 +38,8 @@ def loss_curve(losses: np.ndarray) -> Figure:
     return figure
 
 
-def fitted_line(x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> Figure:
-    """Seed 000's plot: the data points and the model's line through them."""
+def fitted_line(x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> "Figure":
+    """Tutorial 000's plot: the data points and the model's line through them."""
     figure, axes = _axes("Data and fitted line", "x", "y")
     axes.scatter(x, y, label="data")
     grid = np.linspace(x.min() - 0.5, x.max() + 0.5, 100)
@@ -43,7 +48,7 @@ def fitted_line(x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray], np
     return figure
 
 
-def predictions_vs_targets(predictions: np.ndarray, targets: np.ndarray) -> Figure:
+def predictions_vs_targets(predictions: np.ndarray, targets: np.ndarray) -> "Figure":
     """Each prediction against its target: points on the diagonal are predicted exactly."""
     figure, axes = _axes("Predictions against targets", "target", "prediction")
     low, high = min(targets.min(), predictions.min()), max(targets.max(), predictions.max())
@@ -53,8 +58,8 @@ def predictions_vs_targets(predictions: np.ndarray, targets: np.ndarray) -> Figu
     return figure
 
 
-def descent_on_curve(function: Callable[[np.ndarray], np.ndarray], path: np.ndarray, label: str) -> Figure:
-    """Seed 003's plot: the curve, and a dot at every point gradient descent visited."""
+def descent_on_curve(function: Callable[[np.ndarray], np.ndarray], path: np.ndarray, label: str) -> "Figure":
+    """Tutorial 003's plot: the curve, and a dot at every point gradient descent visited."""
     figure, axes = _axes(f"Gradient descent on y = {label}", "x", "y")
     span = max(abs(path).max(), 1.0) * 1.2
     grid = np.linspace(-span - 1, span, 200)
@@ -66,8 +71,10 @@ def descent_on_curve(function: Callable[[np.ndarray], np.ndarray], path: np.ndar
 
 def loss_landscape(
     loss: Callable[[np.ndarray, np.ndarray], np.ndarray], w_path: np.ndarray, b_path: np.ndarray
-) -> Figure:
+) -> "Figure":
     """The loss as contours over (w, b), with the path gradient descent took across them."""
+    from matplotlib.colors import LogNorm
+
     figure, axes = _axes("Loss landscape and descent path", "w", "b")
     w_low, w_high = min(w_path.min(), 0.0) - 1, max(w_path.max(), 2.0) + 1
     b_low, b_high = min(b_path.min(), 0.0) - 1, max(b_path.max(), 1.0) + 1
@@ -81,7 +88,7 @@ def loss_landscape(
     return figure
 
 
-def loss_along_w(loss: Callable[[np.ndarray], np.ndarray], w_path: np.ndarray) -> Figure:
+def loss_along_w(loss: Callable[[np.ndarray], np.ndarray], w_path: np.ndarray) -> "Figure":
     """The loss as a function of the one weight w, with the values gradient descent visited."""
     figure, axes = _axes("Loss over w and descent path", "w", "loss")
     grid = np.linspace(min(w_path.min(), 0.0) - 1, max(w_path.max(), 2.0) + 1, 200)
@@ -91,7 +98,7 @@ def loss_along_w(loss: Callable[[np.ndarray], np.ndarray], w_path: np.ndarray) -
     return figure
 
 
-def decision_curve(x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> Figure:
+def decision_curve(x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> "Figure":
     """A one-input classifier: its predicted probability over x, the 0.5 threshold, and the points."""
     figure, axes = _axes("Decision boundary", "x", "P(y = 1)")
     grid = np.linspace(x.min() - 1, x.max() + 1, 200)
@@ -102,7 +109,7 @@ def decision_curve(x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray],
     return figure
 
 
-def decision_regions(x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> Figure:
+def decision_regions(x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> "Figure":
     """A two-input classifier: its predicted probability as colour, the 0.5 boundary, the labelled points."""
     figure, axes = _axes("Decision boundary", "feature 1", "feature 2")
     grid_x, grid_y = np.meshgrid(

@@ -16,6 +16,8 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 from torch import Tensor
 
+from lit_gd.module import GradientDescentExample
+
 
 class _ThrottledTqdm(Tqdm):
     """A bar whose ``refresh`` draws only when ``mininterval`` seconds have passed since it last did, and
@@ -67,6 +69,6 @@ class ThrottledProgressBar(TQDMProgressBar):
 
     def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict:
         metrics = super().get_metrics(trainer, pl_module)
-        if getattr(pl_module, "last_loss", None) is not None:
+        if isinstance(pl_module, GradientDescentExample) and pl_module.last_loss is not None:
             metrics["loss"] = pl_module.last_loss  # lit_gd logs train/loss itself, not with self.log
         return metrics

@@ -12,7 +12,7 @@ from lit_gd.callbacks import StepLogger
 from lit_gd.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(p.stem for p in (REPO / "configs").glob("*.yaml"))
+CONFIGS = sorted(p.stem for p in (REPO / "configs").glob("*.yaml"))  # configs/<name>.yaml
 QUIET_CPU = ["--config", "configs/presets/cpu.yaml", "--trainer.enable_progress_bar", "false"]
 
 

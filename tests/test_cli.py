@@ -5,23 +5,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXAMPLES, fit_cli, lit_gd, scalars
+import lit_gd as package
+from lit_gd.examples import EXAMPLES
+from tests.examples import EXPECTED
+from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, scalars
 
 
-def test_every_example_has_a_config():
-    expected = [
-        "bce_classifier",
-        "linear_regression",
-        "not_gate",
-        "quadratic",
-        "relu_regression",
-        "synthetic_regression",
-        "two_layer",
-    ]
-    assert EXAMPLES == expected
+def test_every_config_has_a_row():
+    """A new config is tested the moment it exists: every test parametrised over the table runs it."""
+    assert sorted(EXPECTED) == CONFIGS
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_config_is_a_registered_example_named_in_it():
+    assert sorted(EXAMPLES) == CONFIGS
+    for name, classes in EXAMPLES.items():
+        config = (REPO / "configs" / f"{name}.yaml").read_text()
+        assert all(f"class_path: lit_gd.{cls.__name__}" in config for cls in classes), name
+        assert all(getattr(package, cls.__name__) is cls for cls in classes), name
+
+
+@pytest.mark.parametrize("example", EXPECTED)
 def test_config_fits_and_validates(example, capsys):
     lit_gd(f"fit --config configs/{example}.yaml --config configs/presets/fast.yaml")
     run = Path("logs", example, "version_0")

@@ -15,35 +15,8 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from tests.helpers import EXAMPLES, fit_cli, latest_run, lit_gd, scalars, values
-
-METRICS = {
-    "linear_regression": ["mse", "mae", "r2"],
-    "relu_regression": ["mse", "mae", "r2"],
-    "two_layer": ["mse", "mae"],  # one data point: R² is undefined
-    "not_gate": ["accuracy", "f1", "auroc"],
-    "bce_classifier": ["accuracy", "f1", "auroc"],
-    "quadratic": [],  # no targets, only the function's value
-    "synthetic_regression": ["mse", "mae", "r2"],
-}
-PARAMETERS = {
-    "linear_regression": ["w", "b"],
-    "relu_regression": ["weight", "bias"],
-    "two_layer": ["linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"],
-    "not_gate": ["w", "b"],
-    "bce_classifier": ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
-    "quadratic": ["x"],
-    "synthetic_regression": ["linear.weight", "linear.bias"],
-}
-FIGURES = {
-    "linear_regression": ["loss", "fit", "landscape"],
-    "relu_regression": ["loss", "predictions"],
-    "two_layer": ["loss", "predictions"],
-    "not_gate": ["loss", "decision"],
-    "bce_classifier": ["loss", "decision"],
-    "quadratic": ["loss", "descent"],
-    "synthetic_regression": ["loss"],
-}
+from tests.examples import EXPECTED
+from tests.helpers import fit_cli, latest_run, lit_gd, scalars, values
 
 
 def events(run: Path) -> EventAccumulator:
@@ -57,29 +30,25 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_metrics_cover_every_example():
-    assert sorted(METRICS) == sorted(PARAMETERS) == sorted(FIGURES) == EXAMPLES
-
-
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", EXPECTED)
 def test_short_run_writes_the_whole_story(example):
     run = fit_cli(
         example, "--trainer.max_epochs 3 --trainer.check_val_every_n_epoch 1 --histograms.every_n_steps 2"
     )
-    record = events(run)
+    record, expected = events(run), EXPECTED[example]
     tags = record.Tags()
     for stage in ("train", "val"):
-        assert {f"{stage}/{metric}" for metric in METRICS[example]} <= set(tags["scalars"])
+        assert {f"{stage}/{metric}" for metric in expected.metrics} <= set(tags["scalars"])
         assert f"{stage}/loss" in tags["scalars"]
     assert "hp_metric" not in tags["scalars"]
 
-    names = PARAMETERS[example]
+    names = expected.parameters
     assert sorted(tags["histograms"]) == sorted(
         f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in names
     )
     assert [event.step for event in record.Histograms(f"histogram/grad/{names[0]}")] == [0, 2]
 
-    assert sorted(tags["images"]) == sorted(f"figures/{name}" for name in FIGURES[example])
+    assert sorted(tags["images"]) == sorted(f"figures/{name}" for name in expected.figures)
     for tag in tags["images"]:
         (image,) = record.Images(tag)  # drawn once, when training ends
         assert image.step == 3
@@ -95,7 +64,7 @@ def test_short_run_writes_the_whole_story(example):
     assert {"model", "data", "optimizer", "lr", "batch_size", "epochs"} <= set(logged)
     assert logged["epochs"].number_value == 3 and logged["batch_size"].string_value == "full"
     columns = {info.name.tag for info in hparams["_hparams_/experiment"].experiment.metric_infos}
-    assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in METRICS[example]} <= columns
+    assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in expected.metrics} <= columns
 
 
 def test_train_metrics_come_with_each_validation_and_not_without():

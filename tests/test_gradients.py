@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lit_gd import LinearRegression, LinearRegressionData, Quadratic
-from lit_gd.linear_regression import mse_gradients
+from lit_gd.examples.manual_gradient import mse_gradients
 from tests.helpers import fit_cli, fit_trainer, values
 
 X = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
@@ -23,7 +23,7 @@ def test_manual_mse_gradient_equals_autograd(w, b):
 
 
 def test_seed_002_numpy_gradient_is_four_times_too_large():
-    """Seed 002's ``np.dot(2*x, y_pred - y).mean()`` is a sum over the 4 points, not a mean: hence its
+    """Tutorial 002's ``np.dot(2*x, y_pred - y).mean()`` is a sum over the 4 points, not a mean: hence its
     faster convergence (w = 1.2 after one step instead of 0.3), not any imprecision of backpropagation."""
     x, y = np.array([1, 2, 3, 4], dtype=np.float32), np.array([2, 4, 6, 8], dtype=np.float32)
     seed_gradient = np.dot(2 * x, 0 * x - y).mean()
@@ -56,4 +56,4 @@ def test_manual_gradient_logs_autograd_beside_it():
     assert values(run, "grad/w")[0] == pytest.approx(-30.0)  # mean(2x(0 - 2x)) = -4 mean(x²) = -30
     assert values(run, "grad_autograd/w") == pytest.approx(values(run, "grad/w"), rel=1e-6)
     assert max(abs(v) for v in values(run, "grad_difference/w")) < 1e-5
-    assert values(run, "param/w")[1] == pytest.approx(0.3)  # not seed 002's 1.2
+    assert values(run, "param/w")[1] == pytest.approx(0.3)  # not tutorial 002's 1.2

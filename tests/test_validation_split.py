@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lit_gd import BCEClassifierData, LinearRegressionData
-from lit_gd.base import InputError
+from lit_gd.errors import InputError
 from tests.helpers import fit_cli, values
 
 

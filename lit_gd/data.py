@@ -1,164 +1,20 @@
-"""What every example shares: the training step, the evaluation steps, the optimizer and how data is held.
+"""How an example's data is held and served: the whole data set as two tensors, batches cut from them.
 
-An example fills in only what differs: its parameters and ``forward`` (and its loss, ``criterion``), and the
-tensors of its data set (``make_tensors``). Everything else, for all examples, lives here.
+An example's LightningDataModule subclasses ``TensorDataModule`` and fills in ``make_tensors``.
 """
 
 import csv
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-import numpy as np
 import torch
-from lightning.pytorch import LightningDataModule, LightningModule
-from torch import Tensor, nn
+from lightning.pytorch import LightningDataModule
+from torch import Tensor
 from torch.utils.data import DataLoader, Sampler, TensorDataset
-from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection, R2Score
-from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryF1Score
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-Series = Callable[[str], np.ndarray]  # a logged tag -> its value at every step so far
-Figures = dict[str, "Figure"]
-
-
-class InputError(ValueError):
-    """A bad value from the user: ``lit-gd`` prints the message on one line and exits non-zero."""
-
-
-class TrainingStopped(Exception):
-    """Training ended early for a reason the user must hear (divergence, dead units, a signal): ``lit-gd``
-    prints the message on one line and exits with ``exit_code``."""
-
-    def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def regression_metrics() -> MetricCollection:
-    return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2Score()})
-
-
-def classification_metrics() -> MetricCollection:
-    """Accuracy and F1 at a 0.5 threshold on the predicted probability, and the area under the ROC curve."""
-    return MetricCollection({"accuracy": BinaryAccuracy(), "f1": BinaryF1Score(), "auroc": BinaryAUROC()})
-
-
-class GradientDescentExample(LightningModule):
-    """One worked example: a model, its loss, and plain SGD at the seed's learning rate.
-
-    Subclasses set ``criterion`` and define ``forward``; ``metrics()`` names what validation and test report.
-    LightningCLI's ``--optimizer`` replaces ``configure_optimizers`` when given.
-    """
-
-    criterion: nn.Module
-    input_columns: int | None = None  # set where the model takes exactly this many input columns
-    draws_predictions = False  # add the picture of predictions against targets to the example's figures
-
-    def __init__(self, lr: float, in_features: int):
-        super().__init__()
-        if not (math.isfinite(lr) and lr > 0):
-            raise InputError(f"--model.lr must be a positive finite number, got {lr}")
-        if self.input_columns is not None and in_features != self.input_columns:
-            name, columns = type(self).__name__, self.input_columns
-            raise InputError(f"{name} takes {columns} input column(s) but the data has {in_features}")
-        self.save_hyperparameters()  # every subclass's constructor arguments, for checkpoints and TensorBoard
-        self.lr = lr
-        self.last_loss: Tensor | None = None  # the loss of the latest training step, kept on its device
-        self._metrics_this_epoch = False
-        metrics = self.metrics()
-        self.train_metrics = metrics.clone(prefix="train/") if metrics else None
-        self.val_metrics = metrics.clone(prefix="val/") if metrics else None
-        self.test_metrics = metrics.clone(prefix="test/") if metrics else None
-
-    def metrics(self) -> MetricCollection | None:
-        """The torchmetrics every stage logs (``regression_metrics()``, ``classification_metrics()``), or None
-        where there are no targets."""
-        return None
-
-    def model_step(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
-        """The loss of one batch, with the predictions and targets it compared."""
-        inputs, targets = batch
-        predictions = self(inputs)
-        if predictions.shape != targets.shape:
-            raise InputError(
-                f"{type(self).__name__} predicts shape {tuple(predictions.shape)} but the targets have shape "
-                f"{tuple(targets.shape)}: a loss over them would broadcast silently; make the shapes equal"
-            )
-        return self.criterion(predictions, targets), predictions, targets
-
-    def on_train_epoch_start(self) -> None:
-        # Train metrics accumulate over the epochs that end with a validation: train/ and val/ metrics come
-        # side by side, and the epochs between (most of a 1000-epoch tiny run) pay nothing for them. With
-        # validation by steps (check_val_every_n_epoch None) they come every epoch.
-        every = self.trainer.check_val_every_n_epoch
-        self._metrics_this_epoch = (
-            self.train_metrics is not None
-            and self.trainer.enable_validation
-            and (every is None or (self.current_epoch + 1) % every == 0)
-        )
-
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
-        loss, predictions, targets = self.model_step(batch)
-        self.last_loss = loss.detach()  # train/loss itself is logged at every step by the StepLogger callback
-        if self._metrics_this_epoch:
-            self.train_metrics.update(predictions.detach(), targets)
-        return loss
-
-    def on_train_epoch_end(self) -> None:
-        if self._metrics_this_epoch:
-            self._log_epoch_metrics(self.train_metrics)
-
-    def _log_epoch_metrics(self, metrics: MetricCollection) -> None:
-        """The epoch's metrics, computed once (torchmetrics gathers their states over processes) and logged
-        as numbers: Lightning takes some 0.5 ms to handle each logged Metric object."""
-        self.log_dict(metrics.compute(), sync_dist=True)  # equal on every process: their mean is the same
-        metrics.reset()
-
-    def _evaluation_step(self, batch: tuple[Tensor, Tensor], stage: str, metrics: MetricCollection | None):
-        loss, predictions, targets = self.model_step(batch)
-        self.log(f"{stage}/loss", loss, sync_dist=True)  # the mean over processes under DDP
-        if metrics is not None:
-            metrics.update(predictions, targets)
-
-    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._evaluation_step(batch, "val", self.val_metrics)
-
-    def on_validation_epoch_end(self) -> None:
-        if self.val_metrics is not None:
-            self._log_epoch_metrics(self.val_metrics)
-
-    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._evaluation_step(batch, "test", self.test_metrics)
-
-    def on_test_epoch_end(self) -> None:
-        if self.test_metrics is not None:
-            self._log_epoch_metrics(self.test_metrics)
-
-    def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
-        return self(batch[0])
-
-    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
-        """The pictures of this example, drawn from its training data and ``series(tag)``, the logged values
-        of a tag at every step so far. Every example has the loss curve; each adds its own."""
-        from lit_gd import plots  # matplotlib loads only when a figure is drawn
-
-        figures = {"loss": plots.loss_curve(series("train/loss"))}
-        if self.draws_predictions:
-            predictions = self.predict_numpy(inputs.cpu().numpy())
-            figures["predictions"] = plots.predictions_vs_targets(predictions, targets.cpu().numpy())
-        return figures
-
-    def predict_numpy(self, inputs: np.ndarray) -> np.ndarray:
-        """The model's predictions for a numpy array of inputs, for drawing."""
-        with torch.no_grad():
-            return self(torch.as_tensor(inputs, dtype=torch.float32, device=self.device)).cpu().numpy()
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=self.lr)
+from lit_gd.errors import InputError, is_number
 
 
 class BatchIndices(Sampler):
@@ -208,7 +64,7 @@ class TensorDataModule(LightningDataModule):
     """An example's whole data set held as two tensors, inputs and targets, with batches cut from them.
 
     ``batch_size`` chooses the flavour of gradient descent: ``full`` (the whole data set per step, the
-    seeds' choice), ``1`` (stochastic) or anything between (mini-batch); ``shuffle`` reorders the training
+    tutorials' choice), ``1`` (stochastic) or anything between (mini-batch); ``shuffle`` reorders the training
     points every epoch (seeded). ``val_fraction`` and ``test_fraction`` hold out those shares of the points,
     chosen by a fixed seed, for validation and test; at 0 (the tutorials' tiny sets) validation sees the
     training points and test the validation points. ``standardize`` rescales every input column to mean 0
@@ -360,11 +216,3 @@ def read_input_rows(path: str) -> Tensor:
         return torch.tensor([[float(cell) for cell in row] for row in rows], dtype=torch.float32)
     except ValueError as error:
         raise InputError(f"--data.predict_inputs {path}: every cell must be a number ({error})") from error
-
-
-def is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -12,9 +12,10 @@ out for validation.
 
 import torch
 from torch import Tensor, nn
-from torchmetrics import MetricCollection
 
-from lit_gd.base import GradientDescentExample, InputError, TensorDataModule, regression_metrics
+from lit_gd.data import TensorDataModule
+from lit_gd.errors import InputError
+from lit_gd.module import GradientDescentExample, regression_metrics
 
 
 class SyntheticRegression(GradientDescentExample):
@@ -27,15 +28,13 @@ class SyntheticRegression(GradientDescentExample):
             in_features: the number of input columns (set by lit-gd from the data).
         """
         super().__init__(lr, in_features)
-        self.example_input_array = torch.zeros(1, in_features)  # for the graph in TensorBoard
-        self.criterion = nn.MSELoss()
         self.linear = nn.Linear(in_features, 1)
-
-    def metrics(self) -> MetricCollection:
-        return regression_metrics()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.linear(x)
+
+    def configure_metrics(self):
+        return regression_metrics()
 
 
 class SyntheticRegressionData(TensorDataModule):

@@ -1,6 +1,7 @@
-"""A 2-3-1 network with a sigmoid output trained with binary cross-entropy (seed 001).
+"""A 2-3-1 network with a sigmoid output, trained with binary cross-entropy (tutorial 001, told in
+docs/tutorials.md).
 
-Ten points with features drawn from 1..10; SGD at lr 0.01 for 500 epochs. The seed's labels are random
+Ten points with features drawn from 1..10; SGD at lr 0.01 for 500 epochs. The tutorial's labels are random
 coin flips, so nothing can be learnt and its loss only plateaus (near 0.62); ``labels: random`` ships that
 data, seeded. ``labels: rule`` labels each point by a rule the network can learn (first feature larger
 than the second), so accuracy can be seen to rise.
@@ -13,51 +14,39 @@ from typing import Literal
 
 import torch
 from torch import Tensor, nn
-from torchmetrics import MetricCollection
 
-from lit_gd.base import (
-    Figures,
-    GradientDescentExample,
-    InputError,
-    Series,
-    TensorDataModule,
-    classification_metrics,
-)
+from lit_gd import plots
+from lit_gd.data import TensorDataModule
+from lit_gd.module import FigureData, GradientDescentExample, classification_metrics, hidden_layers
 
 
 class BCEClassifier(GradientDescentExample):
-    """Linear(2, 3), ReLU, Linear(3, 1), Sigmoid, as in the seed's ``NeuralNetwork``."""
+    """Linear(2, 3), ReLU, Linear(3, 1), Sigmoid, as in the tutorial's ``NeuralNetwork``."""
 
     def __init__(self, lr: float = 0.01, in_features: int = 2, hidden: int = 3):
         """
         Args:
-            lr: learning rate of plain SGD (seed 001: 0.01).
+            lr: learning rate of plain SGD (tutorial 001: 0.01).
             in_features: the number of input columns (set by lit-gd from the data).
             hidden: the width of the hidden layer.
         """
         super().__init__(lr, in_features)
-        if hidden < 1:
-            raise InputError(f"--model.hidden must be at least 1 unit, got {hidden}")
-        self.example_input_array = torch.zeros(10, in_features)  # for the graph in TensorBoard
-        self.criterion = nn.BCELoss()
-        self.fc1 = nn.Linear(in_features, hidden)
-        self.fc2 = nn.Linear(hidden, 1)
+        self.fc1, self.fc2 = hidden_layers(in_features, hidden)
         self.relu = nn.ReLU()
-
-    def metrics(self) -> MetricCollection:
-        return classification_metrics()
-
-    def figures(self, inputs: Tensor, targets: Tensor, series: Series) -> Figures:
-        from lit_gd import plots
-
-        figures = super().figures(inputs, targets, series)
-        if inputs.shape[1] == 2:  # a picture of the plane needs two features
-            x, y = inputs.cpu().numpy(), targets.cpu().numpy()
-            figures["decision"] = plots.decision_regions(x, y, lambda grid: self.predict_numpy(grid).ravel())
-        return figures
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.sigmoid(self.fc2(self.relu(self.fc1(x))))
+
+    def loss(self, predictions: Tensor, targets: Tensor) -> Tensor:
+        return nn.functional.binary_cross_entropy(predictions, targets)
+
+    def configure_metrics(self):
+        return classification_metrics()
+
+    def figures(self, data: FigureData) -> plots.Figures:
+        if data.inputs.shape[1] != 2:  # a picture of the plane needs two features
+            return {}
+        return {"decision": plots.decision_regions(data.inputs, data.targets, data.predict)}
 
 
 class BCEClassifierData(TensorDataModule):
@@ -74,7 +63,8 @@ class BCEClassifierData(TensorDataModule):
         """
         Args:
             samples: how many points.
-            labels: ``random`` coin flips as in the seed, or ``rule``: 1 where the first feature is larger.
+            labels: ``random`` coin flips as in the tutorial, or ``rule``: 1 where the first feature is
+                larger.
             seed: seeds the generator that draws the points.
             val_fraction: the share of points held out for validation; by default 0.2 with ``rule`` labels,
                 which can be generalised, and 0 with ``random`` ones, which cannot (validation then reports

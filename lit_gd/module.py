@@ -1,0 +1,174 @@
+"""The LightningModule every example shares: the training step, the evaluation steps, metrics and SGD.
+
+What an example fills in is written down once, in ``GradientDescentExample``'s docstring; everything else,
+for all examples, lives here.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from lightning.pytorch import LightningModule
+from torch import Tensor, nn
+from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection, R2Score
+from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryF1Score
+
+from lit_gd import plots
+from lit_gd.errors import InputError
+
+Series = Callable[[str], np.ndarray]  # a logged tag -> its value at every step so far
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """What an example's pictures are drawn from, as numpy arrays on the host."""
+
+    inputs: np.ndarray  # the training inputs, (points, features)
+    targets: np.ndarray  # their targets, one per point: (points,)
+    predict: Callable[[np.ndarray], np.ndarray]  # inputs (points, features), or (points,) for one column,
+    # -> the model's predictions, (points,)
+    series: Series  # a logged tag (``param/w``) -> its value at every step so far
+
+
+def regression_metrics() -> MetricCollection:
+    return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2Score()})
+
+
+def classification_metrics() -> MetricCollection:
+    """Accuracy and F1 at a 0.5 threshold on the predicted probability, and the area under the ROC curve."""
+    return MetricCollection({"accuracy": BinaryAccuracy(), "f1": BinaryF1Score(), "auroc": BinaryAUROC()})
+
+
+def hidden_layers(in_features: int, hidden: int) -> tuple[nn.Linear, nn.Linear]:
+    """The two linear layers of a 2-3-1 style network: ``in_features`` -> ``hidden`` -> 1."""
+    if hidden < 1:
+        raise InputError(f"--model.hidden must be at least 1 unit, got {hidden}")
+    return nn.Linear(in_features, hidden), nn.Linear(hidden, 1)
+
+
+class GradientDescentExample(LightningModule):
+    """One worked example: its parameters, its model and its loss, trained by plain SGD.
+
+    An example is one file in ``lit_gd/examples/`` holding a subclass of this class and a
+    ``TensorDataModule`` subclass for its data (``make_tensors``). The subclass fills in:
+
+    - ``__init__(lr, <its own hyperparameters>, in_features)``, each with its tutorial's value as default
+      and documented in its docstring (each is a ``--model.<name>`` flag and is saved in checkpoints). It
+      calls ``super().__init__(lr, in_features)``, then builds its parameters. ``in_features``, the data's
+      input columns, is set by lit-gd from the data; a model made for a fixed number of input columns says
+      so with ``self.require_input_columns(n)``.
+    - ``forward(inputs)``: the predictions, of the targets' shape (every step checks it).
+    - ``loss(predictions, targets)``: the mean squared error unless it says otherwise.
+    - ``configure_metrics()``: the torchmetrics that every stage reports, or None where there are no targets.
+    - ``figures(data)``, optionally: its own pictures by name, drawn with ``lit_gd.plots`` from a
+      ``FigureData``; the loss curve is drawn for every example.
+
+    What the callbacks read from it: ``last_loss``, the latest training step's loss (on its device), and
+    ``draw_figures``. ``--optimizer`` replaces ``configure_optimizers`` when given.
+    """
+
+    def __init__(self, lr: float, in_features: int):
+        super().__init__()
+        if not (math.isfinite(lr) and lr > 0):
+            raise InputError(f"--model.lr must be a positive finite number, got {lr}")
+        self.save_hyperparameters()  # every subclass's constructor arguments, for checkpoints and TensorBoard
+        self.lr, self.in_features = lr, in_features
+        self.example_input_array = torch.zeros(1, in_features)  # for the graph in TensorBoard
+        self.last_loss: Tensor | None = None
+        self._metrics_this_epoch = False
+        metrics = self.configure_metrics()
+        self.train_metrics = metrics.clone(prefix="train/") if metrics else None
+        self.val_metrics = metrics.clone(prefix="val/") if metrics else None
+        self.test_metrics = metrics.clone(prefix="test/") if metrics else None
+
+    def require_input_columns(self, columns: int) -> None:
+        if self.in_features != columns:
+            name = type(self).__name__
+            raise InputError(f"{name} takes {columns} input column(s) but the data has {self.in_features}")
+
+    def loss(self, predictions: Tensor, targets: Tensor) -> Tensor:
+        return nn.functional.mse_loss(predictions, targets)
+
+    def configure_metrics(self) -> MetricCollection | None:
+        return None
+
+    def figures(self, data: FigureData) -> plots.Figures:
+        return {}
+
+    def model_step(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
+        """The loss of one batch, with the predictions and targets it compared."""
+        inputs, targets = batch
+        predictions = self(inputs)
+        if predictions.shape != targets.shape:
+            raise InputError(
+                f"{type(self).__name__} predicts shape {tuple(predictions.shape)} but the targets have shape "
+                f"{tuple(targets.shape)}: a loss over them would broadcast silently; make the shapes equal"
+            )
+        return self.loss(predictions, targets), predictions, targets
+
+    def on_train_epoch_start(self) -> None:
+        # Train metrics accumulate over the epochs that end with a validation: train/ and val/ metrics come
+        # side by side, and the epochs between (most of a 1000-epoch tiny run) pay nothing for them. With
+        # validation by steps (check_val_every_n_epoch None) they come every epoch.
+        every = self.trainer.check_val_every_n_epoch
+        self._metrics_this_epoch = (
+            self.train_metrics is not None
+            and self.trainer.enable_validation
+            and (every is None or (self.current_epoch + 1) % every == 0)
+        )
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        loss, predictions, targets = self.model_step(batch)
+        self.last_loss = loss.detach()  # train/loss itself is logged at every step by the StepLogger callback
+        if self._metrics_this_epoch:
+            self.train_metrics.update(predictions.detach(), targets)
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        if self._metrics_this_epoch:
+            self._log_epoch_metrics(self.train_metrics)
+
+    def _log_epoch_metrics(self, metrics: MetricCollection) -> None:
+        """The epoch's metrics, computed once (torchmetrics gathers their states over processes) and logged
+        as numbers: Lightning takes some 0.5 ms to handle each logged Metric object."""
+        self.log_dict(metrics.compute(), sync_dist=True)  # equal on every process: their mean is the same
+        metrics.reset()
+
+    def _evaluation_step(self, batch: tuple[Tensor, Tensor], stage: str, metrics: MetricCollection | None):
+        loss, predictions, targets = self.model_step(batch)
+        self.log(f"{stage}/loss", loss, sync_dist=True)  # the mean over processes under DDP
+        if metrics is not None:
+            metrics.update(predictions, targets)
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluation_step(batch, "val", self.val_metrics)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.val_metrics is not None:
+            self._log_epoch_metrics(self.val_metrics)
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluation_step(batch, "test", self.test_metrics)
+
+    def on_test_epoch_end(self) -> None:
+        if self.test_metrics is not None:
+            self._log_epoch_metrics(self.test_metrics)
+
+    def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        return self(batch[0])
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=self.lr)
+
+    def draw_figures(self, inputs: Tensor, targets: Tensor, series: Series) -> plots.Figures:
+        """Every picture of this run, from its training data and what was logged: the loss curve, then the
+        example's own."""
+        data = FigureData(inputs.cpu().numpy(), targets.cpu().numpy().ravel(), self._predict_numpy, series)
+        return {"loss": plots.loss_curve(series("train/loss")), **self.figures(data)}
+
+    def _predict_numpy(self, inputs: np.ndarray) -> np.ndarray:
+        inputs = torch.as_tensor(inputs, dtype=torch.float32, device=self.device)
+        with torch.no_grad():
+            return self(inputs.reshape(len(inputs), -1)).cpu().numpy().ravel()
