@@ -82,7 +82,7 @@ def test_predict_inputs_of_the_wrong_width(capsys):
 
 
 def test_mismatched_shapes_never_meet_in_a_loss(capsys):
-    """Seed 003's nn.Linear NOT gate compared a [2, 1] output with a [2] target: a [2, 2] loss."""
+    """Tutorial 003's nn.Linear NOT gate compared a [2, 1] output with a [2] target: a [2, 2] loss."""
     from lit_gd import NotGate
 
     with pytest.raises(ValueError, match=r"predicts shape \(2, 1\) but the targets have shape \(2,\)"):

@@ -1,5 +1,6 @@
-"""Every figure of EXAMPLES.md, reproduced through Lightning: by the CLI on the example's config, and by a
-plain Trainer on the module. Figures given to 7 decimals are compared to half their last digit."""
+"""Every figure of the tutorials (docs/tutorials.md), reproduced through Lightning: by the CLI on the
+example's config, and by a plain Trainer on the module. Figures given to 7 decimals are compared to half
+their last digit."""
 
 import pytest
 import torch
@@ -22,7 +23,7 @@ def test_not_gate_cli(tmp_path):
     assert values(run, "train/loss") == [figure(v, 8) for v in NOT_GATE_LOSSES]
     assert values(run, "grad/w")[0] == figure(0.0173450)
     assert values(run, "grad/b")[0] == figure(-0.0355320)
-    # the seed's printed w and b at the start of iterations 0..4 (float32 numpy output)
+    # the tutorial's printed w and b at the start of iterations 0..4 (float32 numpy output)
     assert values(run, "param/w") == [figure(v) for v in [3.0, 2.8265495, 2.6806374, 2.5405035, 2.3969853]]
     assert values(run, "param/b") == [figure(v) for v in [1.0, 1.3553205, 1.5435127, 1.6586863, 1.7300583]]
 
@@ -35,7 +36,7 @@ def test_not_gate_trainer(tmp_path):
     assert model.b.item() == figure(1.768915, 6)
 
 
-# x after each step and y before it (seed 003, printed as float32)
+# x after each step and y before it (tutorial 003, printed as float32)
 QUADRATIC_X = [3.8, 2.84, 2.072, 1.4576, 0.96607995, 0.57286394, 0.25829116, 0.006632924, -0.19469367]
 QUADRATIC_X += [-0.35575491]
 QUADRATIC_Y = [36.0, 23.039999, 14.7456, 9.437184, 6.039798, 3.8654704, 2.473901, 1.5832967, 1.0133098]
@@ -74,7 +75,7 @@ def test_linear_regression_without_bias(tmp_path, epochs, w, f5):
     losses, ws = values(run, "train/loss"), values(run, "param/w")
     assert losses[0] == 30.0 and ws[1] == figure(0.300, 3)  # epoch 1: loss 30.0, then w = 0.300
     if epochs == 20:
-        # the seed prints, at epoch 19, the loss before the step and w after it
+        # the tutorial prints, at epoch 19, the loss before the step and w after it
         assert ws[19] == figure(1.909, 3) and losses[18] == figure(0.08633806, 8)
         assert model.w.item() == figure(w, 6)
     assert model(torch.tensor([[5.0]])).item() == figure(f5, 3)
@@ -89,7 +90,7 @@ def test_linear_regression_without_bias_cli(tmp_path):
 
 
 def test_mse_example_is_2675(tmp_path):
-    """Seed 000's MSE example: predictions y = 9x + 350 against the scores; its comment says 2550.
+    """Tutorial 000's MSE example: predictions y = 9x + 350 against the scores; its comment says 2550.
     The other regression metrics on the same case: MAE 42.5, R² = 1 - 10700/39275."""
     targets = torch.tensor([480.0, 520, 710, 680])
     predictions = torch.tensor([440.0, 530, 620, 710])

@@ -14,7 +14,7 @@ X, Y = torch.tensor([1.0, 2, 3, 4]), torch.tensor([2.0, 4, 6, 8])
 
 
 def plain_linear_regression(epochs: int, batch_size: int, order=None, optimizer=torch.optim.SGD, **settings):
-    """Seed 000's model and loss, one optimizer step per batch, in ``order(epoch)`` (default: in turn)."""
+    """Tutorial 000's model and loss, one optimizer step per batch, in ``order(epoch)`` (default: in turn)."""
     w, b = torch.zeros((), requires_grad=True), torch.zeros((), requires_grad=True)
     step = optimizer([w, b], **settings)
     for epoch in range(epochs):
@@ -100,4 +100,4 @@ def test_predict_reads_inputs_from_a_csv_file(capsys):
         "predict --config configs/linear_regression.yaml --model.bias false --ckpt_path last"
         " --data.predict_inputs inputs.csv"
     )
-    assert "5,9.612" in capsys.readouterr().out  # f(5) after 20 epochs, seed 002
+    assert "5,9.612" in capsys.readouterr().out  # f(5) after 20 epochs, tutorial 002
