@@ -41,13 +41,6 @@ def classification_metrics() -> MetricCollection:
     return MetricCollection({"accuracy": BinaryAccuracy(), "f1": BinaryF1Score(), "auroc": BinaryAUROC()})
 
 
-def hidden_layers(in_features: int, hidden: int) -> tuple[nn.Linear, nn.Linear]:
-    """The two linear layers of a 2-3-1 style network: ``in_features`` -> ``hidden`` -> 1."""
-    if hidden < 1:
-        raise InputError(f"--model.hidden must be at least 1 unit, got {hidden}")
-    return nn.Linear(in_features, hidden), nn.Linear(hidden, 1)
-
-
 class GradientDescentExample(LightningModule):
     """One worked example: its parameters, its model and its loss, trained by plain SGD.
 
@@ -172,3 +165,21 @@ class GradientDescentExample(LightningModule):
         inputs = torch.as_tensor(inputs, dtype=torch.float32, device=self.device)
         with torch.no_grad():
             return self(inputs.reshape(len(inputs), -1)).cpu().numpy().ravel()
+
+
+class HiddenLayerNetwork(GradientDescentExample):
+    """The 2-3-1 network of tutorials 001 and 003, of any width: ``in_features`` inputs, a hidden layer of
+    ``hidden`` units, one output. Each example builds its two layers, named as its tutorial names them,
+    from ``self.in_features`` and ``self.hidden``, and takes its own ``lr``."""
+
+    def __init__(self, lr: float, in_features: int = 2, hidden: int = 3):
+        """
+        Args:
+            lr: learning rate of plain SGD.
+            in_features: the number of input columns (set by lit-gd from the data).
+            hidden: the width of the hidden layer.
+        """
+        super().__init__(lr, in_features)
+        if hidden < 1:
+            raise InputError(f"--model.hidden must be at least 1 unit, got {hidden}")
+        self.hidden = hidden

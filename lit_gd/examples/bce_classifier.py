@@ -17,21 +17,19 @@ from torch import Tensor, nn
 
 from lit_gd import plots
 from lit_gd.data import TensorDataModule
-from lit_gd.module import FigureData, GradientDescentExample, classification_metrics, hidden_layers
+from lit_gd.module import FigureData, HiddenLayerNetwork, classification_metrics
 
 
-class BCEClassifier(GradientDescentExample):
+class BCEClassifier(HiddenLayerNetwork):
     """Linear(2, 3), ReLU, Linear(3, 1), Sigmoid, as in the tutorial's ``NeuralNetwork``."""
 
-    def __init__(self, lr: float = 0.01, in_features: int = 2, hidden: int = 3):
+    def __init__(self, lr: float = 0.01, **kwargs):
         """
         Args:
             lr: learning rate of plain SGD (tutorial 001: 0.01).
-            in_features: the number of input columns (set by lit-gd from the data).
-            hidden: the width of the hidden layer.
         """
-        super().__init__(lr, in_features)
-        self.fc1, self.fc2 = hidden_layers(in_features, hidden)
+        super().__init__(lr, **kwargs)  # in_features and hidden
+        self.fc1, self.fc2 = nn.Linear(self.in_features, self.hidden), nn.Linear(self.hidden, 1)
         self.relu = nn.ReLU()
 
     def forward(self, x: Tensor) -> Tensor:
