@@ -67,6 +67,7 @@ def test_short_run_writes_the_whole_story(example):
     assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in expected.metrics} <= columns
 
 
+@pytest.mark.slow
 def test_train_metrics_come_with_each_validation_and_not_without():
     run = fit_cli("relu_regression", "--trainer.max_epochs 6 --trainer.check_val_every_n_epoch 3")
     logged = scalars(run)

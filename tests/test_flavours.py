@@ -68,6 +68,7 @@ def test_any_torch_optimizer_equals_its_plain_loop(flags, optimizer, settings):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "flags", ["", "--optimizer Adam --optimizer.lr 0.1 --data.batch_size 1 --data.shuffle true"]
 )
