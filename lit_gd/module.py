@@ -167,6 +167,23 @@ class GradientDescentExample(LightningModule):
             return self(inputs.reshape(len(inputs), -1)).cpu().numpy().ravel()
 
 
+class BinaryClassifier(GradientDescentExample):
+    """An example whose ``forward`` gives P(y = 1), labels being 0 and 1: binary cross-entropy as its loss,
+    accuracy, F1 and AUROC as its metrics, and its decision boundary as a picture where the data has two
+    features."""
+
+    def loss(self, predictions: Tensor, targets: Tensor) -> Tensor:
+        return nn.functional.binary_cross_entropy(predictions, targets)
+
+    def configure_metrics(self) -> MetricCollection:
+        return classification_metrics()
+
+    def figures(self, data: FigureData) -> plots.Figures:
+        if data.inputs.shape[1] != 2:  # a picture of the plane needs two features
+            return {}
+        return {"decision": plots.decision_regions(data.inputs, data.targets, data.predict)}
+
+
 class HiddenLayerNetwork(GradientDescentExample):
     """The 2-3-1 network of tutorials 001 and 003, of any width: ``in_features`` inputs, a hidden layer of
     ``hidden`` units, one output. Each example builds its two layers, named as its tutorial names them,

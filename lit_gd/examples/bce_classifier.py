@@ -15,13 +15,13 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from lit_gd import plots
 from lit_gd.data import TensorDataModule
-from lit_gd.module import FigureData, HiddenLayerNetwork, classification_metrics
+from lit_gd.module import BinaryClassifier, HiddenLayerNetwork
 
 
-class BCEClassifier(HiddenLayerNetwork):
-    """Linear(2, 3), ReLU, Linear(3, 1), Sigmoid, as in the tutorial's ``NeuralNetwork``."""
+class BCEClassifier(BinaryClassifier, HiddenLayerNetwork):
+    """Linear(2, 3), ReLU, Linear(3, 1), Sigmoid, as in the tutorial's ``NeuralNetwork``: logistic regression
+    (``logistic_regression.py``) on three features that a hidden layer learns."""
 
     def __init__(self, lr: float = 0.01, **kwargs):
         """
@@ -34,17 +34,6 @@ class BCEClassifier(HiddenLayerNetwork):
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.sigmoid(self.fc2(self.relu(self.fc1(x))))
-
-    def loss(self, predictions: Tensor, targets: Tensor) -> Tensor:
-        return nn.functional.binary_cross_entropy(predictions, targets)
-
-    def configure_metrics(self):
-        return classification_metrics()
-
-    def figures(self, data: FigureData) -> plots.Figures:
-        if data.inputs.shape[1] != 2:  # a picture of the plane needs two features
-            return {}
-        return {"decision": plots.decision_regions(data.inputs, data.targets, data.predict)}
 
 
 class BCEClassifierData(TensorDataModule):
