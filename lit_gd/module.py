@@ -68,13 +68,18 @@ class GradientDescentExample(LightningModule):
             raise InputError(f"--model.lr must be a positive finite number, got {lr}")
         self.save_hyperparameters()  # every subclass's constructor arguments, for checkpoints and TensorBoard
         self.lr, self.in_features = lr, in_features
-        self.example_input_array = torch.zeros(1, in_features)  # for the graph in TensorBoard
         self.last_loss: Tensor | None = None
         self._metrics_this_epoch = False
         metrics = self.configure_metrics()
         self.train_metrics = metrics.clone(prefix="train/") if metrics else None
         self.val_metrics = metrics.clone(prefix="val/") if metrics else None
         self.test_metrics = metrics.clone(prefix="test/") if metrics else None
+
+    @property
+    def example_input_array(self) -> Tensor:
+        """One row of zeros for the model summary and the graph in TensorBoard, in the model's dtype (float64
+        under ``--trainer.precision 64``)."""
+        return torch.zeros(1, self.in_features, dtype=self.dtype, device=self.device)
 
     def require_input_columns(self, columns: int) -> None:
         if self.in_features != columns:
