@@ -43,6 +43,7 @@ class StepLogger(Callback):
         self._rows: list[Tensor] = []
         self._steps: list[int] = []
         self._written: list[np.ndarray] = []
+        self._last_step: int | None = None
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         params = list(pl_module.named_parameters())
@@ -59,6 +60,7 @@ class StepLogger(Callback):
         norms = [f"grad_norm/{name}" for name, _ in params] + ["grad_norm/total"]
         self.tags = ["train/loss", *elements, *norms]
         self._written.clear()
+        self._last_step = None
 
     def gradient_norms(self, params: list[Tensor]) -> Tensor:
         """Each parameter's gradient norm, then their total: what Lightning's ``grad_norm`` computes, but
@@ -67,6 +69,9 @@ class StepLogger(Callback):
         return torch.cat([norms, torch.linalg.vector_norm(norms, self.norm_type).reshape(1)])
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
+        if trainer.global_step == self._last_step:
+            return  # LBFGS evaluates the loss several times a step: the first is at the step's parameters
+        self._last_step = trainer.global_step
         params = self._params
         loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # over processes, under DDP
         values = [loss.reshape(1)]

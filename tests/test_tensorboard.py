@@ -112,3 +112,13 @@ def test_one_tensorboard_event_per_step_holds_what_log_metrics_writes(tmp_path):
         assert [step for step, _ in series] == list(range(7))
         expected = [(int(row["step"]), float(row[tag])) for row in rows if row.get(tag)]
         assert [(step, pytest.approx(value, rel=1e-6)) for step, value in series] == expected
+
+
+def test_lbfgs_logs_each_step_once_at_the_steps_parameters():
+    """LBFGS evaluates the loss several times a step, and Lightning calls on_before_optimizer_step after each
+    evaluation: the step's row is the first, at the parameters the step started from."""
+    run = fit_cli("not_gate", "--optimizer LBFGS --optimizer.lr 1 --trainer.max_epochs 3")
+    series = scalars(run)
+    assert [step for step, _ in series["train/loss"]] == [0, 1, 2]
+    assert series["param/w"][0][1] == 3.0 and series["train/loss"][0][1] == pytest.approx(0.5183403)
+    assert series["param/w"][1][1] != 3.0  # where step 0 took it
