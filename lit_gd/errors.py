@@ -1,4 +1,4 @@
-"""The errors ``lit-gd`` reports in one line, and the check of a user's value that several modules share."""
+"""The errors ``lit-gd`` reports in one line, and the checks of a user's value that several modules share."""
 
 
 class InputError(ValueError):
@@ -20,3 +20,9 @@ def is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def check_whole_number(flag: str, value: int) -> None:
+    """A count from the user (``--data.samples``): a whole number of at least 1."""
+    if isinstance(value, bool) or value < 1:
+        raise InputError(f"--{flag} must be a whole number of at least 1, got {value}")

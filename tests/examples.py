@@ -68,6 +68,17 @@ def bce_classifier_loop(steps):
     return plain_sgd(params, lambda: nn.BCELoss()(net(x), y), 0.01, steps)
 
 
+def logistic_regression_loop(steps):
+    generator = torch.Generator().manual_seed(0)
+    x = 1 + 9 * torch.rand(100, 2, generator=generator)
+    y = torch.bernoulli(torch.sigmoid(x[:, :1] - x[:, 1:]), generator=generator)
+    train = torch.randperm(100, generator=torch.Generator().manual_seed(0))[20:].sort().values  # 20 held out
+    torch.manual_seed(SEED)
+    linear = nn.Linear(2, 1)
+    bce = lambda: nn.BCELoss()(torch.sigmoid(linear(x[train])), y[train])  # noqa: E731
+    return plain_sgd(list(linear.parameters()), bce, 0.2, steps)
+
+
 def two_layer_loop(steps):
     x, y = torch.tensor([[3.0, 5.0]]), torch.tensor([[10.0]])
     net, params = two_layers(nn.ReLU(), nn.ReLU())
@@ -93,6 +104,13 @@ EXPECTED = {
     ),
     "linear_regression": Expected(
         ["mse", "mae", "r2"], ["w", "b"], ["loss", "fit", "landscape"], linear_regression_loop, 100
+    ),
+    "logistic_regression": Expected(
+        ["accuracy", "f1", "auroc"],
+        ["linear.weight", "linear.bias"],
+        ["loss", "decision"],
+        logistic_regression_loop,
+        300,
     ),
     "not_gate": Expected(["accuracy", "f1", "auroc"], ["w", "b"], ["loss", "decision"], not_gate_loop, 5),
     "quadratic": Expected([], ["x"], ["loss", "descent"], quadratic_loop, 10),  # no targets, no metrics

@@ -8,6 +8,7 @@ run folder ``logs/<name>/``, and maps to the example's LightningModule and Light
 from lit_gd.data import TensorDataModule
 from lit_gd.examples.bce_classifier import BCEClassifier, BCEClassifierData
 from lit_gd.examples.linear_regression import LinearRegression, LinearRegressionData
+from lit_gd.examples.logistic_regression import LogisticRegression, LogisticRegressionData
 from lit_gd.examples.not_gate import NotGate, NotGateData
 from lit_gd.examples.quadratic import Quadratic, QuadraticData
 from lit_gd.examples.relu_regression import ReLURegression, ReLURegressionData
@@ -18,6 +19,7 @@ from lit_gd.module import GradientDescentExample
 EXAMPLES: dict[str, tuple[type[GradientDescentExample], type[TensorDataModule]]] = {
     "bce_classifier": (BCEClassifier, BCEClassifierData),
     "linear_regression": (LinearRegression, LinearRegressionData),
+    "logistic_regression": (LogisticRegression, LogisticRegressionData),
     "not_gate": (NotGate, NotGateData),
     "quadratic": (Quadratic, QuadraticData),
     "relu_regression": (ReLURegression, ReLURegressionData),

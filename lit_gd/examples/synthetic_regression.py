@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from lit_gd.data import TensorDataModule
-from lit_gd.errors import InputError
+from lit_gd.errors import InputError, check_whole_number
 from lit_gd.module import GradientDescentExample, regression_metrics
 
 
@@ -57,9 +57,8 @@ class SyntheticRegressionData(TensorDataModule):
             seed: seeds the generator that draws the true weights, the points and the noise.
             val_fraction: the share of points held out for validation.
         """
-        for flag, value in (("samples", samples), ("features", features)):
-            if isinstance(value, bool) or value < 1:
-                raise InputError(f"--data.{flag} must be a whole number of at least 1, got {value}")
+        check_whole_number("data.samples", samples)
+        check_whole_number("data.features", features)
         if not noise >= 0:
             raise InputError(f"--data.noise must be at least 0, got {noise}")
         super().__init__(val_fraction=val_fraction, **kwargs)
