@@ -6,6 +6,7 @@ lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
 import os
+import pydoc
 import re
 import signal
 import sys
@@ -14,6 +15,7 @@ from argparse import ArgumentError
 from pathlib import Path
 
 import torch
+from jsonargparse import ArgumentParser
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
@@ -24,7 +26,7 @@ import lit_gd.csv_data  # noqa: F401  (the user's own data, known by class name:
 import lit_gd.examples  # noqa: F401  (the registry: every example's classes, known by name)
 from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
 from lit_gd.data import TensorDataModule
-from lit_gd.errors import InputError, TrainingStopped
+from lit_gd.errors import InputError, LitGdError, TrainingStopped
 from lit_gd.examples import example_name
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
 from lit_gd.module import GradientDescentExample
@@ -130,16 +132,13 @@ def main(args: ArgsType = None) -> None:
     had to stop, ends with one line on stderr and a non-zero exit, never a traceback."""
     try:
         run_cli(args)
-    except ArgumentError as error:  # jsonargparse could not parse the command line or a config
-        _fail(condense_parse_error(str(error)), exit_code=2)
-    except (MisconfigurationException, ModuleNotFoundError) as error:  # Lightning refused a trainer setting
-        _fail(" ".join(str(error).split()))
     except Exception as error:
-        cause = _reported_error(error)
-        if cause is None:
+        reported = one_line_error(error)
+        if reported is None:
             raise
-        stopped_mid_run = isinstance(cause, TrainingStopped)
-        _fail(str(cause), getattr(cause, "exit_code", 1), fresh_line=stopped_mid_run)
+        fresh_line = "\n" if isinstance(reported, TrainingStopped) else ""  # ends the progress bar's line
+        print(f"{fresh_line}lit-gd: error: {reported}", file=sys.stderr)
+        sys.exit(reported.exit_code)
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's
@@ -147,10 +146,17 @@ def main(args: ArgsType = None) -> None:
             torch.distributed.destroy_process_group()
 
 
-def _fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
-    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing."""
-    print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
-    sys.exit(exit_code)
+def one_line_error(error: Exception) -> LitGdError | None:
+    """The one line lit_gd reports for an exception from a run, as a LitGdError; None for an exception that
+    is not the user's doing (a bug, which keeps its traceback)."""
+    if isinstance(error, ArgumentError):  # jsonargparse could not parse the command line or a config
+        return LitGdError(condense_parse_error(str(error)), exit_code=2)
+    if isinstance(error, (MisconfigurationException, ModuleNotFoundError)):  # Lightning refused a setting
+        return LitGdError(" ".join(str(error).split()))
+    # an InputError or TrainingStopped, which jsonargparse or Lightning may have wrapped
+    while error is not None and not isinstance(error, LitGdError):
+        error = error.__cause__ or error.__context__
+    return error
 
 
 def condense_parse_error(message: str) -> str:
@@ -168,26 +174,34 @@ def condense_parse_error(message: str) -> str:
         flag, value = (
             (f"--{section[1]}.{nested[-1][0]}", nested[-1][1]) if nested else (f"--{section[1]}", given[1])
         )
+        unknown_argument = re.search(r"class_path '([\w.]+)':\s+Option '(\w+)' is not accepted", message)
+        if unknown_argument:
+            return f"{flag} {value}: {_no_such_argument(*unknown_argument.groups())}"
         expected = re.findall(r"Expected a (<class '(\w+)'>|typing\.Literal\[(.*?)\])", message)
         allowed = [name or literal for _, name, literal in expected if name != "NoneType"]
         return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
+    if message.startswith("unrecognized arguments"):
+        return f"{' '.join(message.split())} (--help lists every flag)"
     return " ".join(message.split())
 
 
+def _no_such_argument(class_path: str, argument: str) -> str:
+    parser = ArgumentParser()
+    parser.add_class_arguments(pydoc.locate(class_path))  # the arguments LightningCLI gives it, as flags
+    name = class_path.rpartition(".")[2]
+    return f"{name} has no argument '{argument}'; it takes {', '.join(parser.get_defaults().keys())}"
+
+
 def _subclass_names(base: type) -> list[str]:
+    """The classes that can be named: every subclass that is not itself a base of others (HiddenLayerNetwork
+    only gathers what its examples share)."""
     found, pending = set(), [base]
     while pending:
         for subclass in pending.pop().__subclasses__():
-            found.add(subclass.__name__)
             pending.append(subclass)
+            if not subclass.__subclasses__():
+                found.add(subclass.__name__)
     return sorted(found)
-
-
-def _reported_error(error: BaseException | None) -> InputError | TrainingStopped | None:
-    """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped."""
-    while error is not None and not isinstance(error, (InputError, TrainingStopped)):
-        error = error.__cause__ or error.__context__
-    return error
 
 
 def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:

@@ -1,17 +1,21 @@
-"""The errors ``lit-gd`` reports in one line, and the checks of a user's value that several modules share."""
+"""The errors lit_gd reports in one line, and the checks of a user's value that several modules share."""
 
 
-class InputError(ValueError):
-    """A bad value from the user: ``lit-gd`` prints the message on one line and exits non-zero."""
-
-
-class TrainingStopped(Exception):
-    """Training ended early for a reason the user must hear (divergence, dead units, a signal): ``lit-gd``
-    prints the message on one line and exits with ``exit_code``."""
+class LitGdError(Exception):
+    """A run lit_gd refused or had to stop, said in one line: ``lit-gd`` prints the message and exits with
+    ``exit_code``; ``lit_gd.fit`` raises it."""
 
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class InputError(LitGdError, ValueError):
+    """A bad value from the user."""
+
+
+class TrainingStopped(LitGdError):
+    """Training ended early for a reason the user must hear (divergence, dead units, a signal)."""
 
 
 def is_number(text: str) -> bool:

@@ -28,9 +28,11 @@ CASES = {
     f"{LINEAR} --trainer.max_steps -5": "`max_steps` must be a non-negative integer or -1 (infinite steps)",
     f"{LINEAR} --trainer.precision 7": "--trainer.precision 7: expected 64, 32, 16 or 'transformer-engine'",
     # names of examples and classes, flags, configs
-    "fit --model Perceptron --data NotGateData": "--model Perceptron: no such class; choose one of BCEClassifier,",
+    "fit --model Perceptron --data NotGateData": "--model Perceptron: no such class; choose one of BCEClassifier, LinearRegression, LogisticRegression, NotGate, Quadratic, ReLURegression, SyntheticRegression, TwoLayerReLU",
     "fit --model NotGate --data XorData": "--data XorData: no such class; choose one of BCEClassifierData,",
-    f"{LINEAR} --nonsense 3": "unrecognized arguments: --nonsense 3",
+    f"{LINEAR} --nonsense 3": "unrecognized arguments: --nonsense 3 (--help lists every flag)",
+    f"{LINEAR} --model.ww 3": "--model.ww 3: LinearRegression has no argument 'ww'; it takes lr, bias, w, b, gradient, in_features",
+    f"{LINEAR} --data.z 3": "--data.z 3: LinearRegressionData has no argument 'z'; it takes x, y, batch_size, shuffle,",
     "fit --config configs/no_such_example.yaml": 'Parser key "config": File does not exist:',
     f"{LINEAR} --config typo.yaml": "Subcommand 'fit' does not accept option 'trainer.max_epoch'",
     f"{LINEAR} --dead_relu.action panic": "--dead_relu.action panic: expected 'warn', 'stop'",
