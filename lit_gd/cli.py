@@ -75,6 +75,11 @@ class LitGdCLI(LightningCLI):
             apply_on="instantiate",
         )
 
+    @property
+    def step_logger(self) -> StepLogger:
+        """The StepLogger of this run: every step's loss, parameters, gradients and gradient norms."""
+        return self._get(self.config_init, "step_logger")
+
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         super().parse_arguments(parser, args)
         # Before LightningCLI reads the checkpoint's hyperparameters: resolve 'last', refuse what can't load.
