@@ -9,6 +9,7 @@ logged values as numpy arrays, to plot or inspect in the next cell.
 """
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError
 from lit_gd.examples import EXAMPLES
 from lit_gd.module import GradientDescentExample
+
+# A notebook's kernel runs with arguments of its own (sys.argv): LightningCLI warns, but is given fit's own
+warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended to run")
 
 CHECKOUT_CONFIGS = Path(__file__).resolve().parent.parent / "configs"  # the configs of lit_gd's own checkout
 

@@ -3,6 +3,7 @@
 matplotlib itself is imported by the first picture drawn, so a run that draws none never loads it.
 """
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,10 @@ DPI = 100
 def _axes(title: str, xlabel: str, ylabel: str):
     import matplotlib
 
-    matplotlib.use("Agg")  # draw off-screen; TensorBoard gets the pixels
+    # Off-screen drawing for TensorBoard's pixels, unless a backend is named: Jupyter's kernel names its
+    # inline one, which a learner's own plots need
+    if not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=SIZE, dpi=DPI)
