@@ -167,7 +167,7 @@ class GradientDescentExample(LightningModule):
         return {"loss": plots.loss_curve(series("train/loss")), **self.figures(data)}
 
     def _predict_numpy(self, inputs: np.ndarray) -> np.ndarray:
-        inputs = torch.as_tensor(inputs, dtype=torch.float32, device=self.device)
+        inputs = torch.as_tensor(inputs, dtype=self.dtype, device=self.device)
         with torch.no_grad():
             return self(inputs.reshape(len(inputs), -1)).cpu().numpy().ravel()
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lit_gd
-from tests.helpers import fit_cli
+from tests.helpers import fit_cli, scalars
 
 WARNING = "warning: every training point is classified correctly, so a line separates them"
 SEPARABLE = (  # tutorial 001's rule labels: 1 where the first feature is larger, which a line separates
@@ -21,6 +21,11 @@ SEPARABLE = (  # tutorial 001's rule labels: 1 where the first feature is larger
 def test_separable_points_without_a_penalty_are_told(flags, warned, caplog):
     fit_cli("logistic_regression", flags)
     assert (WARNING in caplog.text) == warned
+
+
+def test_float64_runs_draw_their_figures_too():
+    run = fit_cli("logistic_regression", "--trainer.precision 64 --trainer.max_epochs 2")
+    assert len(scalars(run)["train/loss"]) == 2 and list(run.glob("events.out.tfevents.*"))
 
 
 @pytest.fixture
