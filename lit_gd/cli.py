@@ -5,6 +5,8 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
+import importlib
+import inspect
 import os
 import re
 import signal
@@ -14,6 +16,7 @@ from argparse import ArgumentError
 from pathlib import Path
 
 import torch
+from jsonargparse import Namespace
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
@@ -29,7 +32,14 @@ from lit_gd.examples import example_name
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
 from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
-from lit_gd.runs import LOG_DIR, check_checkpoint, claim_run_folder, fit_summary, latest_last_checkpoint
+from lit_gd.runs import (
+    LOG_DIR,
+    check_checkpoint_fits,
+    claim_run_folder,
+    fit_summary,
+    newest_checkpoint,
+    read_checkpoint,
+)
 
 # Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
 # the others are deprecations inside Lightning 2.6 itself (of torch's pytree API, torchmetrics' update flag,
@@ -75,18 +85,78 @@ class LitGdCLI(LightningCLI):
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         super().parse_arguments(parser, args)
-        # Before LightningCLI reads the checkpoint's hyperparameters: resolve 'last', refuse what can't load.
-        config = self.config.get(self.config.get("subcommand") or "", {})
-        if config.get("ckpt_path") == "last":
-            config["ckpt_path"] = str(latest_last_checkpoint(config["model"]["class_path"]))
-        elif config.get("ckpt_path"):
-            check_checkpoint(config["ckpt_path"])
+        self.argv = list(args) if isinstance(args, (list, tuple)) else sys.argv[1:]
+        self.checkpoint: dict | None = None
+        subcommand = self.config.get("subcommand")
+        config = self.config.get(subcommand or "", {})
+        if config.get("ckpt_path"):
+            self._check_checkpoint(config, resumable=subcommand == "fit")
+
+    def _check_checkpoint(self, config: Namespace, resumable: bool) -> None:
+        """Before LightningCLI reads the checkpoint's hyperparameters into the config (where they would win
+        over the user's flags): resolve 'last', refuse a checkpoint that cannot serve, and refuse flags that
+        contradict it."""
+        asked = config["model"]["class_path"]
+        model_class = known_model(asked)
+        given = config["ckpt_path"]
+        path = Path(given) if given != "last" else newest_checkpoint(example_name(model_class))
+        self.checkpoint = read_checkpoint(path, resumable)
+        hparams = self.checkpoint.get("hyper_parameters", {})
+        held = hparams.get("_class_path", asked)
+        if known_model(held) is not model_class:  # compared by name: nothing named in a file is imported
+            what = (
+                f"a {held}" if known_model(held) is None else f"a {held} ({example_name(known_model(held))})"
+            )
+            raise InputError(
+                f"--ckpt_path {path} holds {what} but the config asks for a {asked}"
+                f" ({example_name(model_class)}): give a checkpoint of that example, or its own config"
+            )
+        for key, value in config["model"]["init_args"].items():
+            theirs = hparams.get(key, value)
+            if (
+                key != "in_features"
+                and theirs != value
+                and self._chosen(f"--model.{key}", value, model_class)
+            ):
+                raise InputError(
+                    f"--model.{key} {as_flag(value)} contradicts the checkpoint {path}, trained with {key}"
+                    f" {as_flag(theirs)}:"
+                    " leave the flag out to take the checkpoint's value"
+                )
+        config["ckpt_path"] = str(path)
+        if int(os.environ.get("LOCAL_RANK", 0)) == 0:
+            doing = "resuming from" if resumable else "using"
+            print(f"lit-gd: {doing} {path}, saved at step {self.checkpoint['global_step']}", file=sys.stderr)
+
+    def _chosen(self, flag: str, value, owner: type) -> bool:
+        """Whether the user chose a value: a flag on the command line, or a value from a config file that
+        differs from the class's default."""
+        section, _, key = flag.removeprefix("--").partition(".")
+        spelled = (flag, f"--{section}.init_args.{key}")
+        on_command_line = any(
+            arg in spelled or arg.startswith(tuple(f"{s}=" for s in spelled)) for arg in self.argv
+        )
+        return on_command_line or value != constructor_default(owner, key)
+
+    def after_instantiate_classes(self) -> None:
+        if self.checkpoint is not None:
+            check_checkpoint_fits(self._get(self.config, "ckpt_path"), self.checkpoint, self.model)
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         if config.get("lr_scheduler") and not config.get("optimizer"):
             # LightningCLI would silently keep the model's own optimizer and drop the schedule
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
+        optimizer = config.get("optimizer")
+        if optimizer and "lr" in optimizer["init_args"]:
+            # --model.lr is the lr of whichever optimizer runs, unless --optimizer.lr says otherwise
+            model_class, lr = known_model(config["model"]["class_path"]), config["model"]["init_args"]["lr"]
+            optimizer_class = import_class(optimizer["class_path"])
+            chosen_for_optimizer = self._chosen(
+                "--optimizer.lr", optimizer["init_args"]["lr"], optimizer_class
+            )
+            if model_class and not chosen_for_optimizer and self._chosen("--model.lr", lr, model_class):
+                optimizer["init_args"]["lr"] = lr
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         config = self._get(self.config_init, "trainer")
@@ -95,7 +165,7 @@ class LitGdCLI(LightningCLI):
             kwargs["logger"] = TensorBoardLogger(
                 LOG_DIR,
                 name=name,
-                version=claim_run_folder(Path(LOG_DIR, name)),
+                version=claim_run_folder(name),
                 default_hp_metric=False,
                 log_graph=self._get(self.config, "log_graph"),
             )
@@ -160,7 +230,7 @@ def condense_parse_error(message: str) -> str:
     unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
     if section and unknown_class and section[1] in ("model", "data"):
         base = GradientDescentExample if section[1] == "model" else TensorDataModule
-        choices = ", ".join(_subclass_names(base))
+        choices = ", ".join(sorted({subclass.__name__ for subclass in subclasses(base)}))
         return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
     nested = re.findall(r"NestedArg\(key='([\w.]+)', val='(.*?)'\)", message)
     given = re.search(r"(?:Got|Given) value: (.*)", message)
@@ -174,13 +244,41 @@ def condense_parse_error(message: str) -> str:
     return " ".join(message.split())
 
 
-def _subclass_names(base: type) -> list[str]:
-    found, pending = set(), [base]
+def subclasses(base: type) -> list[type]:
+    found, pending = [], [base]
     while pending:
         for subclass in pending.pop().__subclasses__():
-            found.add(subclass.__name__)
+            found.append(subclass)
             pending.append(subclass)
-    return sorted(found)
+    return found
+
+
+def known_model(class_path: str) -> type[GradientDescentExample] | None:
+    """The model class a config or a checkpoint names (``lit_gd.NotGate`` or its module's path), among the
+    classes already imported; None for any other name."""
+    for model in subclasses(GradientDescentExample):
+        if class_path in (f"lit_gd.{model.__name__}", f"{model.__module__}.{model.__qualname__}"):
+            return model
+    return None
+
+
+def constructor_default(owner: type, key: str):
+    """The default of a constructor argument, wherever in the class's hierarchy it is declared."""
+    for cls in owner.__mro__:
+        parameter = inspect.signature(cls.__init__).parameters.get(key)
+        if parameter is not None and parameter.default is not inspect.Parameter.empty:
+            return parameter.default
+    return None
+
+
+def as_flag(value) -> str:
+    """A value as the user types it on the command line (``false``, not ``False``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def import_class(class_path: str) -> type:
+    module, _, name = class_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _reported_error(error: BaseException | None) -> InputError | TrainingStopped | None:
