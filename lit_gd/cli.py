@@ -103,12 +103,11 @@ class LitGdCLI(LightningCLI):
         self.checkpoint = read_checkpoint(path, resumable)
         hparams = self.checkpoint.get("hyper_parameters", {})
         held = hparams.get("_class_path", asked)
-        if known_model(held) is not model_class:  # compared by name: nothing named in a file is imported
-            what = (
-                f"a {held}" if known_model(held) is None else f"a {held} ({example_name(known_model(held))})"
-            )
+        held_class = known_model(held)  # found by name: nothing a file names is imported
+        if held_class is not model_class:
+            what = held if held_class is None else f"{held} ({example_name(held_class)})"
             raise InputError(
-                f"--ckpt_path {path} holds {what} but the config asks for a {asked}"
+                f"--ckpt_path {path} holds a model of class {what} but the config asks for {asked}"
                 f" ({example_name(model_class)}): give a checkpoint of that example, or its own config"
             )
         for key, value in config["model"]["init_args"].items():
