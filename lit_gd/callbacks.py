@@ -154,8 +154,21 @@ class ParameterHistograms(Callback):
         # default lays some 1500 fixed edges: a 10 KB event, about 1 ms, for a 16-value tensor.
         step = trainer.global_step
         for name, param in self._params:
-            writer.add_histogram(f"histogram/param/{name}", param.detach(), step, bins=30)
-            writer.add_histogram(f"histogram/grad/{name}", param.grad, step, bins=30)
+            for kind, values in (("param", param.detach()), ("grad", param.grad)):
+                self._write(writer, f"histogram/{kind}/{name}", values, step)
+
+    @staticmethod
+    def _write(writer: SummaryWriter, tag: str, values: Tensor, step: int) -> None:
+        """One histogram, in float64 so that huge values still get 30 distinct bucket edges; values that
+        are not all finite have no histogram (the divergence guard speaks for them), nor do values so large
+        and alike that no 30 buckets of them can be told apart."""
+        values = values.double()
+        if not torch.isfinite(values).all():
+            return
+        try:
+            writer.add_histogram(tag, values, step, bins=30)
+        except ValueError:  # numpy: "Too many bins for data range"
+            return
 
 
 class FigureLogger(Callback):

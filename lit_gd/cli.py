@@ -29,7 +29,7 @@ from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, P
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, TrainingStopped
 from lit_gd.examples import example_name
-from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
+from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import (
@@ -58,6 +58,7 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(FigureLogger, "figures")
         parser.add_lightning_class_args(DivergenceGuard, "divergence")
         parser.add_lightning_class_args(DeadReLUMonitor, "dead_relu")
+        parser.add_lightning_class_args(SaturationMonitor, "saturation")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.add_lightning_class_args(ModelCheckpoint, "last_checkpoint")
         parser.add_argument(

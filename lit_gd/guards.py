@@ -59,65 +59,108 @@ class DivergenceGuard(Callback):
         return path
 
 
-class DeadReLUMonitor(Callback):
-    """Notices when every unit of a ``nn.ReLU`` outputs zero on all the training points, epoch after epoch:
-    no gradient flows through it any more and gradient descent cannot revive it. Says which layer and since
-    which step, and warns or stops as ``action`` says."""
+class StuckUnitMonitor(Callback):
+    """Notices when every unit of a layer of one kind (``watched``) stops passing gradient on all the
+    training points, epoch after epoch: gradient descent can then no longer move what comes before it. Says
+    which layer and since which step, and warns or stops as ``action`` says."""
+
+    watched: type[nn.Module]
 
     def __init__(self, patience: int = 3, action: Literal["warn", "stop"] = "warn"):
         """
         Args:
-            patience: how many whole epochs in a row a layer must be dead before it is reported.
+            patience: how many whole epochs in a row a layer must be stuck before it is reported.
             action: ``warn`` reports once and trains on; ``stop`` ends the run with the report.
         """
         self.patience, self.action = patience, action
-        self._alive: dict[str, Tensor] = {}
-        self._dead_since: dict[str, tuple[int, int]] = {}  # layer -> (first dead epoch, its first step)
+        self._learning: dict[str, Tensor] = {}
+        self._stuck_since: dict[str, tuple[int, int]] = {}  # layer -> (first stuck epoch, its first step)
         self._reported: set[str] = set()
         self._hooks = []
 
+    def passes_gradient(self, output: Tensor) -> Tensor:
+        """Per point and unit of a batch's output: whether a gradient flows back through it."""
+        raise NotImplementedError
+
+    def diagnosis(self, name: str, units: int, step: int) -> str:
+        raise NotImplementedError
+
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for name, module in pl_module.named_modules():
-            if isinstance(module, nn.ReLU):
+            if isinstance(module, self.watched):
                 self._hooks.append(module.register_forward_hook(self._recorder(name)))
 
     def _recorder(self, name: str):
         def record(module: nn.Module, inputs, output: Tensor) -> None:
             if module.training:
-                alive = (output > 0).flatten(1).any(dim=0)  # per unit: did it fire on any point of the batch?
-                self._alive[name] = alive if name not in self._alive else self._alive[name] | alive
+                learning = (
+                    self.passes_gradient(output.detach()).reshape(len(output), -1).any(dim=0)
+                )  # per unit
+                self._learning[name] = (
+                    learning if name not in self._learning else self._learning[name] | learning
+                )
 
         return record
 
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._alive.clear()
+        self._learning.clear()
         self._epoch_first_step = trainer.global_step
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        for name, alive in self._alive.items():
-            alive = trainer.strategy.reduce(alive.float(), reduce_op="sum") > 0  # fired in any process
-            if alive.any():
-                self._dead_since.pop(name, None)
+        for name, learning in self._learning.items():
+            learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
+            if learning.any():
+                self._stuck_since.pop(name, None)
                 continue
-            epoch, step = self._dead_since.setdefault(name, (trainer.current_epoch, self._epoch_first_step))
+            epoch, step = self._stuck_since.setdefault(name, (trainer.current_epoch, self._epoch_first_step))
             if trainer.current_epoch - epoch + 1 >= self.patience and name not in self._reported:
-                self._report(name, alive.numel(), step, trainer)
-
-    def _report(self, name: str, units: int, step: int, trainer: Trainer) -> None:
-        self._reported.add(name)
-        message = (
-            f"dead ReLUs: all {units} unit(s) of '{name}' have output 0 on every training point since step"
-            f" {step}, so no gradient flows through them and gradient descent cannot revive them."
-            " Try a lower learning rate or another initialisation (--seed_everything)."
-        )
-        if self.action == "stop":
-            raise TrainingStopped(message)
-        rank_zero_info(f"warning: {message}")
+                self._reported.add(name)
+                message = self.diagnosis(name, learning.numel(), step)
+                if self.action == "stop":
+                    raise TrainingStopped(message)
+                rank_zero_info(f"warning: {message}")
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for hook in self._hooks:
             hook.remove()
         self._hooks.clear()
+
+
+class DeadReLUMonitor(StuckUnitMonitor):
+    """Dead ReLUs: every unit of a ``nn.ReLU`` outputs zero on all the training points, so no gradient flows
+    through it and gradient descent cannot revive it."""
+
+    watched = nn.ReLU
+
+    def passes_gradient(self, output: Tensor) -> Tensor:
+        return output > 0
+
+    def diagnosis(self, name: str, units: int, step: int) -> str:
+        return (
+            f"dead ReLUs: all {units} unit(s) of '{name}' have output 0 on every training point since step"
+            f" {step}, so no gradient flows through them and gradient descent cannot revive them."
+            " Try a lower learning rate or another initialisation (--seed_everything)."
+        )
+
+
+class SaturationMonitor(StuckUnitMonitor):
+    """Saturated sigmoids: every unit of a ``nn.Sigmoid`` outputs within ``1e-6`` of 0 or 1 on all the
+    training points, where its gradient σ(1 - σ) all but vanishes (in float32, often to exactly 0): the
+    loss stops moving whether the outputs are right or wrong."""
+
+    watched = nn.Sigmoid
+    smallest_gradient = 1e-6
+
+    def passes_gradient(self, output: Tensor) -> Tensor:
+        return output * (1 - output) >= self.smallest_gradient
+
+    def diagnosis(self, name: str, units: int, step: int) -> str:
+        return (
+            f"saturated sigmoid: all {units} unit(s) of '{name}' output within about"
+            f" {self.smallest_gradient:g} of 0 or 1 on every training point since step {step}, where their"
+            " gradient σ(1 - σ) all but vanishes and gradient descent has stopped moving them. If the loss is"
+            " still high, try a lower learning rate."
+        )
 
 
 class GracefulInterrupt(Callback):
