@@ -23,12 +23,14 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
 
-import lit_gd.csv_data  # noqa: F401  (the user's own data, known by class name: --data CSVRegressionData)
-import lit_gd.examples  # noqa: F401  (the registry: every example's classes, known by name)
 from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
+from lit_gd.csv_data import (  # known by name: --data CSVRegressionData
+    CSVClassificationData,
+    CSVRegressionData,
+)
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, TrainingStopped
-from lit_gd.examples import example_name
+from lit_gd.examples import EXAMPLES, example_name  # the registry: every example's classes, known by name
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
@@ -131,12 +133,12 @@ class LitGdCLI(LightningCLI):
     def _chosen(self, flag: str, value, owner: type) -> bool:
         """Whether the user chose a value: a flag on the command line, or a value from a config file that
         differs from the class's default."""
+        return self._on_command_line(flag) or value != constructor_default(owner, flag.rpartition(".")[2])
+
+    def _on_command_line(self, flag: str) -> bool:
         section, _, key = flag.removeprefix("--").partition(".")
-        spelled = (flag, f"--{section}.init_args.{key}")
-        on_command_line = any(
-            arg in spelled or arg.startswith(tuple(f"{s}=" for s in spelled)) for arg in self.argv
-        )
-        return on_command_line or value != constructor_default(owner, key)
+        spellings = (flag, f"--{section}.init_args.{key}")
+        return any(arg.partition("=")[0] in spellings for arg in self.argv)
 
     def after_instantiate_classes(self) -> None:
         if self.checkpoint is not None:
@@ -147,6 +149,13 @@ class LitGdCLI(LightningCLI):
         if config.get("lr_scheduler") and not config.get("optimizer"):
             # LightningCLI would silently keep the model's own optimizer and drop the schedule
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
+        if any(
+            arg.partition("=")[0] in ("--model.in_features", "--model.init_args.in_features")
+            for arg in self.argv
+        ):
+            raise InputError(
+                "--model.in_features is set by lit-gd from the data's input columns: leave it out"
+            )
         optimizer = config.get("optimizer")
         if optimizer and "lr" in optimizer["init_args"]:
             # --model.lr is the lr of whichever optimizer runs, unless --optimizer.lr says otherwise
@@ -229,8 +238,7 @@ def condense_parse_error(message: str) -> str:
     section = re.search(r'Parser key "([\w.]+)"', message)
     unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
     if section and unknown_class and section[1] in ("model", "data"):
-        base = GradientDescentExample if section[1] == "model" else TensorDataModule
-        choices = ", ".join(sorted({subclass.__name__ for subclass in subclasses(base)}))
+        choices = ", ".join(sorted(cls.__name__ for cls in CHOICES[section[1]]))
         return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
     nested = re.findall(r"NestedArg\(key='([\w.]+)', val='(.*?)'\)", message)
     given = re.search(r"(?:Got|Given) value: (.*)", message)
@@ -242,6 +250,13 @@ def condense_parse_error(message: str) -> str:
         allowed = [name or literal for _, name, literal in expected if name != "NoneType"]
         return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
     return " ".join(message.split())
+
+
+# What --model and --data offer by class name: the registry's examples, and the user's own CSV data
+CHOICES = {
+    "model": [model for model, _ in EXAMPLES.values()],
+    "data": [data for _, data in EXAMPLES.values()] + [CSVRegressionData, CSVClassificationData],
+}
 
 
 def subclasses(base: type) -> list[type]:
