@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from tensorboard.compat.proto.summary_pb2 import Summary
@@ -14,6 +15,7 @@ from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
+from lit_gd.errors import TrainingStopped
 from lit_gd.module import GradientDescentExample
 
 
@@ -195,6 +197,10 @@ class FigureLogger(Callback):
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._draw(trainer, pl_module)
 
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, TrainingStopped):  # a stopped run (signal, guard) still shows its pictures
+            self._draw(trainer, pl_module)
+
     def _draw(self, trainer: Trainer, pl_module: GradientDescentExample) -> None:
         writer = tensorboard_writer(trainer)
         drawn = self._drawn_at_step == trainer.global_step
@@ -217,6 +223,10 @@ class HParamsLogger(Callback):
     The headline ones (``model``, ``data``, ``optimizer``, ``lr``, ``batch_size``, ``epochs``) come first;
     every other scalar constructor argument follows as ``model/<arg>``, ``data/<arg>``, ``optimizer/<arg>``.
     """
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, TrainingStopped):  # a stopped run compares beside the others too
+            self.on_train_end(trainer, pl_module)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         writer = tensorboard_writer(trainer)
@@ -248,6 +258,22 @@ class HParamsLogger(Callback):
         # hparams() names the metric columns; TensorBoard fills each with the last value of that scalar tag
         for summary in hparams(params, metric_tags):
             writer.file_writer.add_summary(summary)
+
+
+class LastCheckpoint(ModelCheckpoint):
+    """Lightning's ModelCheckpoint keeping ``last.ckpt``: lit-gd has it write every ``train_time_interval``
+    of training (a kill or a power cut then costs at most that much) and always when fit ends. Lightning's
+    own skips the end when a timed save came before; ``save_last_now`` writes it on demand (a signal).
+    Each write is atomic (Lightning's): a failed one leaves the previous file whole."""
+
+    def save_last_now(self, trainer: Trainer) -> None:
+        if self.save_last:
+            trainer.save_checkpoint(
+                self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST), self.save_weights_only
+            )
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.save_last_now(trainer)
 
 
 class PredictionWriter(Callback):

@@ -5,6 +5,7 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
+import ctypes
 import importlib
 import inspect
 import os
@@ -13,6 +14,7 @@ import signal
 import sys
 import warnings
 from argparse import ArgumentError
+from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -23,7 +25,14 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
+from lit_gd.callbacks import (
+    FigureLogger,
+    HParamsLogger,
+    LastCheckpoint,
+    ParameterHistograms,
+    PredictionWriter,
+    StepLogger,
+)
 from lit_gd.csv_data import (  # known by name: --data CSVRegressionData
     CSVClassificationData,
     CSVRegressionData,
@@ -62,7 +71,7 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(DeadReLUMonitor, "dead_relu")
         parser.add_lightning_class_args(SaturationMonitor, "saturation")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        parser.add_lightning_class_args(ModelCheckpoint, "last_checkpoint")
+        parser.add_lightning_class_args(LastCheckpoint, "last_checkpoint")
         parser.add_argument(
             "--log_graph", type=bool, default=True, help="Draw the model's graph in TensorBoard."
         )
@@ -74,6 +83,7 @@ class LitGdCLI(LightningCLI):
                 "checkpoint.filename": "best-{epoch}",
                 "last_checkpoint.save_last": True,
                 "last_checkpoint.save_top_k": 0,
+                "last_checkpoint.train_time_interval": timedelta(seconds=60),
             }
         )
         # The figures are drawn from what the step logger recorded
@@ -187,38 +197,58 @@ class LitGdCLI(LightningCLI):
             if bar_wanted and not any(isinstance(c, ProgressBar) for c in given)
             else []
         )
-        self.interrupt = GracefulInterrupt()  # after fit, it says whether a signal stopped the run
-        kwargs["callbacks"] = [*given, *bar, self.interrupt]
+        interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
+        kwargs["callbacks"] = [*given, *bar, interrupt]
         return super().instantiate_trainer(**kwargs)
 
+    def fit(self, **kwargs) -> None:
+        """``trainer.fit``; a run stopped by a signal prints its summary too: its steps so far are kept."""
+        try:
+            self.trainer.fit(**kwargs)
+        except TrainingStopped as stopped:
+            if stopped.signalled:
+                self._print_summary()
+            raise
+
     def after_fit(self) -> None:
+        self._print_summary()
+
+    def _print_summary(self) -> None:
         summary = fit_summary(self.trainer, self.model)  # on every process: trainer.log_dir is collective
         if self.trainer.is_global_zero:
             print(summary)
-        received = self.interrupt.received
-        if received is not None:
-            raise TrainingStopped(
-                f"stopped by {signal.Signals(received).name} at step {self.trainer.global_step}; last.ckpt is"
-                " saved: resume with --ckpt_path last",
-                exit_code=128 + received,
-            )
 
 
 def main(args: ArgsType = None) -> None:
     """The ``lit-gd`` console script; tests call it with an argument list. A user's mistake, or a run that
     had to stop, ends with one line on stderr and a non-zero exit, never a traceback."""
+    if LAUNCHED_BY_LIGHTNING:
+        _end_with_launcher()
     try:
         run_cli(args)
+    except KeyboardInterrupt:  # Ctrl-C before training started, or a second one during it
+        _fail("interrupted (Ctrl-C); checkpoints written before are kept", exit_code=130, fresh_line=True)
     except ArgumentError as error:  # jsonargparse could not parse the command line or a config
         _fail(condense_parse_error(str(error)), exit_code=2)
     except (MisconfigurationException, ModuleNotFoundError) as error:  # Lightning refused a trainer setting
         _fail(" ".join(str(error).split()))
     except Exception as error:
         cause = _reported_error(error)
-        if cause is None:
+        if isinstance(cause, (InputError, TrainingStopped)):
+            _fail(str(cause), getattr(cause, "exit_code", 1), fresh_line=isinstance(cause, TrainingStopped))
+        elif isinstance(cause, OSError):
+            where = f" {cause.filename}" if cause.filename else ""
+            _fail(
+                f"cannot write{where}: {cause.strerror}; checkpoints already written are kept",
+                fresh_line=True,
+            )
+        elif isinstance(cause, torch.distributed.DistError):
+            _fail(
+                f"another process of this run ended ({_first_line(cause)}); nothing more is written",
+                fresh_line=True,
+            )
+        else:
             raise
-        stopped_mid_run = isinstance(cause, TrainingStopped)
-        _fail(str(cause), getattr(cause, "exit_code", 1), fresh_line=stopped_mid_run)
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's
@@ -226,9 +256,32 @@ def main(args: ArgsType = None) -> None:
             torch.distributed.destroy_process_group()
 
 
+# A process that Lightning started for DDP, beside the one the user started (which prints for the run)
+LAUNCHED_BY_LIGHTNING = int(os.environ.get("LOCAL_RANK", 0)) > 0
+
+
+def _end_with_launcher() -> None:
+    """Ends this process when the one that launched it ends, even by kill -9, instead of leaving it
+    waiting for the dead one in a collective (Linux's parent-death signal)."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the launcher was gone already
+            os._exit(1)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+
+
 def _fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
-    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing."""
-    print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
+    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing.
+    The processes Lightning launched for DDP exit silently: the user's own process speaks for the run."""
+    if not LAUNCHED_BY_LIGHTNING:
+        try:
+            print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
+        except OSError:  # the terminal is gone (SIGHUP)
+            pass
     sys.exit(exit_code)
 
 
@@ -296,9 +349,11 @@ def import_class(class_path: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def _reported_error(error: BaseException | None) -> InputError | TrainingStopped | None:
-    """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped."""
-    while error is not None and not isinstance(error, (InputError, TrainingStopped)):
+def _reported_error(error: BaseException | None) -> BaseException | None:
+    """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped:
+    a user's mistake, a stop, a file that cannot be written, another process's end."""
+    reported = (InputError, TrainingStopped, OSError, torch.distributed.DistError)
+    while error is not None and not isinstance(error, reported):
         error = error.__cause__ or error.__context__
     return error
 

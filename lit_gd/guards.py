@@ -9,6 +9,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
+from lit_gd.callbacks import LastCheckpoint
 from lit_gd.errors import TrainingStopped
 
 
@@ -164,32 +165,64 @@ class SaturationMonitor(StuckUnitMonitor):
 
 
 class GracefulInterrupt(Callback):
-    """Ctrl-C (SIGINT) or SIGTERM during fit: the current step finishes, training stops, last.ckpt is
-    written as at any end of fit, and the run ends with a message saying how to resume. A second Ctrl-C
-    interrupts at once, as Lightning does by default."""
+    """Ctrl-C (SIGINT), SIGTERM or SIGHUP to any process of a run, during fit: every process finishes the
+    same step, ``last.ckpt`` is written once, with the place in the epoch (resuming goes on with the next
+    batch), and the run ends with exit status 128 + the signal's number and one line saying how to resume.
+    Under DDP the processes agree after every step whether any of them was signalled (one small
+    all-reduce); Lightning's own SIGTERM handler, which broadcasts from inside the handler, is replaced
+    while training runs. A second Ctrl-C interrupts at once, as Lightning does by default."""
 
-    def __init__(self):
-        self.received: int | None = None
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self, last_checkpoint: "LastCheckpoint | None" = None):
+        self.last_checkpoint = last_checkpoint
+        self.received = 0
         self._previous_handlers = {}
 
-    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self.received = None
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        # At setup, not at train start: a signal while the model is summarised or the logger starts is
+        # answered too (Lightning's handlers, set just before, are replaced until fit ends)
+        if stage != "fit":
+            return
+        self.received = 0
 
         def stop_after_this_step(signum, frame):
             self.received = signum
             signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts at once
             rank_zero_info(f"\n{signal.Signals(signum).name} received: stopping after this step")
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in self.SIGNALS:
             self._previous_handlers[signum] = signal.signal(signum, stop_after_this_step)
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args) -> None:
-        # Stopped here, after a whole step, not in the handler: a signal landing between steps would end the
-        # next epoch before its first batch, and that empty epoch would count on resuming.
-        if self.received is not None:
-            trainer.should_stop = True
+        # Here, after a whole step, not in the handler: every process reaches this point at the same step
+        received = self.received
+        if trainer.world_size > 1:
+            signalled = torch.tensor(received, device=trainer.strategy.root_device)
+            received = int(trainer.strategy.reduce(signalled, reduce_op="max"))
+        if received:
+            self._stop(trainer, received)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._restore_handlers()
+        if self.received:  # signalled after the last step
+            self._stop(trainer, self.received)
+
+    def _stop(self, trainer: Trainer, received: int) -> None:
+        kept = self.last_checkpoint is not None and self.last_checkpoint.save_last
+        if kept:
+            self.last_checkpoint.save_last_now(trainer)
+        name = signal.Signals(received).name
+        raise TrainingStopped(
+            f"stopped by {name} at step {trainer.global_step}; "
+            + ("last.ckpt is saved: resume with --ckpt_path last" if kept else "no checkpoint is kept"),
+            exit_code=128 + received,
+        )
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        self._restore_handlers()
+
+    def _restore_handlers(self) -> None:
         for signum, handler in self._previous_handlers.items():
             signal.signal(signum, handler)
         self._previous_handlers.clear()

@@ -82,7 +82,11 @@ class GradientDescentExample(LightningModule):
         self.last_loss: Tensor | None = None
         self._metrics_this_epoch = False
         metrics = self.configure_metrics()
+        # Train metrics accumulate over an epoch: their state goes into checkpoints, so that a run resumed
+        # mid-epoch reports the same epoch metrics as one never stopped
         self.train_metrics = metrics.clone(prefix="train/") if metrics else None
+        if self.train_metrics is not None:
+            self.train_metrics.persistent(True)
         self.val_metrics = metrics.clone(prefix="val/") if metrics else None
         self.test_metrics = metrics.clone(prefix="test/") if metrics else None
 
@@ -167,6 +171,12 @@ class GradientDescentExample(LightningModule):
 
     def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         return self(batch[0])
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        # Checkpoints written before train metric states were kept lack them: those start empty
+        for key, value in self.state_dict().items():
+            if key.startswith("train_metrics."):
+                checkpoint["state_dict"].setdefault(key, value)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=self.lr)
