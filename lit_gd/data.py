@@ -47,10 +47,11 @@ class BatchIndices(Sampler):
         return math.ceil(self.share / (self.batch_size or self.share))
 
     def __iter__(self) -> Iterator[slice | Tensor]:
-        """The epoch's batches; in an epoch resumed from a mid-epoch checkpoint, the ones not trained on."""
+        """The epoch's batches; in an epoch resumed from a mid-epoch checkpoint, the ones not trained on. A
+        generator: nothing here runs before the first batch is drawn, after Lightning's ``set_epoch``."""
         skip = self.resume_at[1] if self.resume_at is not None and self.resume_at[0] == self.epoch else 0
         self.resume_at = None
-        return itertools.islice(self._batches(), skip, None)
+        yield from itertools.islice(self._batches(), skip, None)
 
     def _batches(self) -> Iterator[slice | Tensor]:
         batch_size = self.batch_size or self.share

@@ -200,8 +200,14 @@ class GracefulInterrupt(Callback):
         if trainer.world_size > 1:
             signalled = torch.tensor(received, device=trainer.strategy.root_device)
             received = int(trainer.strategy.reduce(signalled, reduce_op="max"))
-        if received:
-            self._stop(trainer, received)
+        if not received:
+            return
+        if trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:
+            # The epoch's last step: its validation and end run as in a run never stopped, then fit ends
+            # and on_train_end stops with the epoch complete (stopped here, they would be skipped for good)
+            self.received, trainer.should_stop = received, True
+        else:
+            self._stop(trainer, received)  # mid-epoch: the checkpoint keeps the place in the epoch
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._restore_handlers()

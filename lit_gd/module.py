@@ -121,6 +121,9 @@ class GradientDescentExample(LightningModule):
             )
         return self.loss(predictions, targets), predictions, targets
 
+    def on_train_start(self) -> None:
+        self.on_train_epoch_start()  # a run resumed mid-epoch starts with no on_train_epoch_start
+
     def on_train_epoch_start(self) -> None:
         # Train metrics accumulate over the epochs that end with a validation: train/ and val/ metrics come
         # side by side, and the epochs between (most of a 1000-epoch tiny run) pay nothing for them. With
