@@ -24,6 +24,7 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_gd.callbacks import (
     FigureLogger,
@@ -228,6 +229,8 @@ def main(args: ArgsType = None) -> None:
         run_cli(args)
     except KeyboardInterrupt:  # Ctrl-C before training started, or a second one during it
         _fail("interrupted (Ctrl-C); checkpoints written before are kept", exit_code=130, fresh_line=True)
+    except SIGTERMException:  # SIGTERM while Lightning set up, before lit-gd's handler took over
+        _fail("stopped by SIGTERM before training started", exit_code=143, fresh_line=True)
     except ArgumentError as error:  # jsonargparse could not parse the command line or a config
         _fail(condense_parse_error(str(error)), exit_code=2)
     except (MisconfigurationException, ModuleNotFoundError) as error:  # Lightning refused a trainer setting
@@ -242,7 +245,7 @@ def main(args: ArgsType = None) -> None:
                 f"cannot write{where}: {cause.strerror}; checkpoints already written are kept",
                 fresh_line=True,
             )
-        elif isinstance(cause, torch.distributed.DistError):
+        elif another_process_ended(cause):
             _fail(
                 f"another process of this run ended ({_first_line(cause)}); nothing more is written",
                 fresh_line=True,
@@ -271,7 +274,9 @@ def _end_with_launcher() -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+    """The gist of an error from torch's C++ side: its first sentence, without the source location."""
+    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return re.sub(r"^\[[^\]]*\]\s*", "", line).split(". ")[0]
 
 
 def _fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
@@ -352,10 +357,18 @@ def import_class(class_path: str) -> type:
 def _reported_error(error: BaseException | None) -> BaseException | None:
     """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped:
     a user's mistake, a stop, a file that cannot be written, another process's end."""
-    reported = (InputError, TrainingStopped, OSError, torch.distributed.DistError)
-    while error is not None and not isinstance(error, reported):
+    reported = (InputError, TrainingStopped, OSError)
+    while error is not None and not (isinstance(error, reported) or another_process_ended(error)):
         error = error.__cause__ or error.__context__
     return error
+
+
+def another_process_ended(error: BaseException) -> bool:
+    """A collective failed because another process of the run is gone (killed, crashed): torch's DistError,
+    or gloo's plain RuntimeError from its TCP transport ("Connection reset by peer")."""
+    return isinstance(error, torch.distributed.DistError) or (
+        isinstance(error, RuntimeError) and "gloo/transport" in str(error)
+    )
 
 
 def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:

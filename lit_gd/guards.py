@@ -170,7 +170,8 @@ class GracefulInterrupt(Callback):
     batch), and the run ends with exit status 128 + the signal's number and one line saying how to resume.
     Under DDP the processes agree after every step whether any of them was signalled (one small
     all-reduce); Lightning's own SIGTERM handler, which broadcasts from inside the handler, is replaced
-    while training runs. A second Ctrl-C interrupts at once, as Lightning does by default."""
+    while training runs (before, during set-up, Lightning's answer the signal). A second Ctrl-C
+    interrupts at once, as Lightning does by default."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -179,11 +180,8 @@ class GracefulInterrupt(Callback):
         self.received = 0
         self._previous_handlers = {}
 
-    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        # At setup, not at train start: a signal while the model is summarised or the logger starts is
-        # answered too (Lightning's handlers, set just before, are replaced until fit ends)
-        if stage != "fit":
-            return
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        # Lightning sets its own handlers just before training starts; they are replaced until fit ends
         self.received = 0
 
         def stop_after_this_step(signum, frame):

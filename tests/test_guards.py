@@ -85,7 +85,7 @@ def test_a_signal_stops_training_only_after_a_whole_step():
     records the signal; the stop comes at the end of the step, as TrainingStopped with 128 + its number."""
     trainer = SimpleNamespace(should_stop=False, world_size=1, global_step=7)
     interrupt = GracefulInterrupt()
-    interrupt.setup(trainer, None, "fit")
+    interrupt.on_train_start(trainer, None)
     try:
         os.kill(os.getpid(), signal.SIGTERM)
         assert interrupt.received == signal.SIGTERM and not trainer.should_stop
