@@ -3,10 +3,10 @@
     make bench-csv        (or: .venv/bin/python benchmarks/csv_memory.py)
 
 Writes the file to a temporary folder, then loads it in a fresh process the way ``lit-gd fit`` does,
-``CSVRegressionData(...).setup("fit")`` (the split into training, validation and test sets included), and
-prints the seconds it took and the growth of the process's peak resident memory (``ru_maxrss``) as a
-multiple of the data's float32 size (rows x columns x 4 bytes). Nothing here is asserted: the tests check
-the numbers, this shows the cost.
+``CSVRegressionData(...).setup("fit")`` (the split into training, validation and test sets included), with
+and without ``--data.standardize``, and prints the seconds it took and the growth of the process's peak
+resident memory (``ru_maxrss``) as a multiple of the data's float32 size (rows x columns x 4 bytes).
+Nothing here is asserted: the tests check the numbers, this shows the cost.
 """
 
 import random
@@ -34,34 +34,37 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux counts kibibytes
 
 
-def load(path: str) -> None:
+def load(path: str, standardize: str) -> None:
     """Runs in the fresh process: loads the file and prints the seconds and the peak memory's growth."""
     from lit_gd import CSVRegressionData
 
     before = peak_rss_bytes()
     start = time.perf_counter()
-    CSVRegressionData(path, target=HEADER[-1]).setup("fit")
+    CSVRegressionData(path, target=HEADER[-1], standardize=standardize == "true").setup("fit")
     seconds = time.perf_counter() - start
     print(f"{seconds:.2f} {peak_rss_bytes() - before}")
 
 
 def main() -> None:
+    data_bytes = ROWS * COLUMNS * 4
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "large.csv"
         write_csv(path)
-        result = subprocess.run(
-            [sys.executable, __file__, str(path)], check=True, capture_output=True, text=True
-        )
-        seconds, growth = result.stdout.split()
-        growth, data_bytes = int(growth), ROWS * COLUMNS * 4
         print(f"CSV file: {ROWS:,} rows x {COLUMNS} columns, {path.stat().st_size / 1e6:.0f} MB")
         print(f"float32 data: {data_bytes / 1e6:.0f} MB")
-        print(f"load and split (setup): {seconds} s")
-        print(f"peak memory growth: {growth / 1e6:.0f} MB = {growth / data_bytes:.1f}x the float32 data")
+        for standardize in ("false", "true"):
+            command = [sys.executable, __file__, str(path), standardize]
+            seconds, growth = subprocess.run(
+                command, check=True, capture_output=True, text=True
+            ).stdout.split()
+            print(
+                f"setup, --data.standardize {standardize}: {seconds} s, peak memory growth"
+                f" {int(growth) / 1e6:.0f} MB = {int(growth) / data_bytes:.1f}x the float32 data"
+            )
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
-        load(sys.argv[1])
+        load(*sys.argv[1:])
     else:
         main()

@@ -8,18 +8,30 @@
 The inputs are every other column whose first value is a number, or the columns named by ``--data.features``.
 20% of the rows (chosen by a fixed seed) are held out for validation and 20% for test; the model's input
 size comes from the number of input columns. A file that can't be used gets a one-line error naming the
-file, the line and column, and what was expected.
+file, the line and column, and what was expected: among them a number out of float32's range (1e39 is
+finite in Python, infinite in float32), as each number becomes the float32 nearest to it.
+
+The file is read as a stream, each number straight into a float32 buffer: loading costs about the float32
+size of the data, however long the file. Lines are only counted while reading, so the few errors found
+after it (a number out of range, a bad label) read the file again to name their line.
 """
 
 import csv
 import math
-from pathlib import Path
+from array import array
+from collections.abc import Iterator
+from itertools import chain, islice
+from operator import itemgetter
 
 import torch
 from torch import Tensor
 
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, is_number
+
+FLOAT32_MAX = torch.finfo(torch.float32).max
+
+Rows = Iterator[tuple[int, list[str]]]  # the non-blank rows of a file, each with its line number
 
 
 class CSVData(TensorDataModule):
@@ -51,53 +63,90 @@ class CSVData(TensorDataModule):
         return self._columns
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
-        header, rows = self._read()
-        first_row = next(iter(rows.values()))
-        columns = self.features or [
-            name for index, name in enumerate(header) if name != self.target and is_number(first_row[index])
+        rows = self._rows()
+        _, header = next(rows, (0, None))
+        if header is None:
+            raise self._error("is empty: expected a header row and rows of numbers")
+        first_line, first_row = next(rows, (0, None))
+        if first_row is None:
+            raise self._error("has a header but no rows of data")
+        header = [name.strip() for name in header]
+        self._columns = self.features or [
+            name
+            for name, cell in zip(header, first_row, strict=True)
+            if name != self.target and is_number(cell)
         ]
-        for name in [self.target, *columns]:
-            if name not in header:
-                raise self._error(f"has no column '{name}' (its columns: {', '.join(header)})")
-        if not columns:
-            raise self._error(f"has no numeric column besides the target '{self.target}' to learn from")
-        self._columns = columns
-        table = [
-            [self._number(row, line, header.index(name), name) for name in [*columns, self.target]]
-            for line, row in rows.items()
-        ]
-        values = torch.tensor(table, dtype=torch.float32)
+        self._check_columns(header)
+        rows = chain([(first_line, first_row)], rows)
+        read = [*self._columns, self.target]
+        values = self._read_numbers(rows, header, read)
+        self._check_range(values, header, read)
         inputs, targets = values[:, :-1], values[:, -1:]
-        self.check_targets(targets, list(rows))
+        self.check_targets(targets)
         return inputs, targets
 
-    def check_targets(self, targets: Tensor, lines: list[int]) -> None:
+    def check_targets(self, targets: Tensor) -> None:
         """Refuse targets the model can't learn from; every number is allowed for regression."""
 
-    def _read(self) -> tuple[list[str], dict[int, list[str]]]:
+    def _rows(self) -> Rows:
+        """The header and the rows after it, streamed: the non-blank rows, each with its line number, every
+        row as long as the header."""
         try:
-            text = Path(self.path).read_text()
+            file = open(self.path, newline="")
         except OSError as error:
             raise self._error(f"cannot be read: {error.strerror}") from error
-        lines = [(number, row) for number, row in enumerate(csv.reader(text.splitlines()), start=1) if row]
-        if not lines:
-            raise self._error("is empty: expected a header row and rows of numbers")
-        (_, header), rows = lines[0], dict(lines[1:])
-        if not rows:
-            raise self._error("has a header but no rows of data")
-        for number, row in rows.items():
-            if len(row) != len(header):
-                raise self._error(f"line {number} has {len(row)} cells but the header has {len(header)}")
-        return [name.strip() for name in header], rows
+        with file:
+            reader = csv.reader(file)
+            width = None
+            for row in reader:
+                if not row:
+                    continue
+                width = width or len(row)
+                if len(row) != width:
+                    raise self._error(
+                        f"line {reader.line_num} has {len(row)} cells but the header has {width}"
+                    )
+                yield reader.line_num, row
 
-    def _number(self, row: list[str], line: int, index: int, column: str) -> float:
-        try:
-            value = float(row[index])
-        except ValueError:
-            raise self._error(f"line {line}, column '{column}': '{row[index]}' is not a number") from None
-        if not math.isfinite(value):
-            raise self._error(f"line {line}, column '{column}': {row[index]} is not a finite number")
-        return value
+    def _check_columns(self, header: list[str]) -> None:
+        for name in [self.target, *self._columns]:
+            if name not in header:
+                raise self._error(f"has no column '{name}' (its columns: {', '.join(header)})")
+        if not self._columns:
+            raise self._error(f"has no numeric column besides the target '{self.target}' to learn from")
+
+    def _read_numbers(self, rows: Rows, header: list[str], columns: list[str]) -> Tensor:
+        """The cells of ``columns`` as float32, row after row: a (rows, columns) tensor over one buffer."""
+        cells = itemgetter(*(header.index(name) for name in columns))
+        numbers = array("f")
+        for line, row in rows:
+            try:
+                numbers.extend(map(float, cells(row)))
+            except ValueError:
+                raise self._not_a_number(line, dict(zip(columns, cells(row), strict=True))) from None
+        return torch.frombuffer(numbers, dtype=torch.float32).view(-1, len(columns))
+
+    def _not_a_number(self, line: int, cells: dict[str, str]) -> InputError:
+        column, cell = next((column, cell) for column, cell in cells.items() if not is_number(cell))
+        return self._error(f"line {line}, column '{column}': '{cell}' is not a number")
+
+    def _check_range(self, values: Tensor, header: list[str], columns: list[str]) -> None:
+        """No NaN, no infinity, no number beyond float32's range (1e39: finite in Python, not in float32)."""
+        if all(extreme.isfinite() for extreme in torch.aminmax(values)):  # one pass, no copy of the data
+            return
+        row, column = (~values.isfinite()).nonzero()[0].tolist()
+        line, cells = self._data_row(row)
+        cell = cells[header.index(columns[column])]
+        problem = (
+            f"is beyond float32's range, ±{FLOAT32_MAX:.3g}"
+            if math.isfinite(float(cell))
+            else "is not a finite number"
+        )
+        raise self._error(f"line {line}, column '{columns[column]}': {cell} {problem}")
+
+    def _data_row(self, index: int) -> tuple[int, list[str]]:
+        """The line and cells of the ``index``-th row of data, counted from 0, read again from the file."""
+        return next(islice(self._rows(), index + 1, None))
 
     def _error(self, problem: str) -> InputError:
         return InputError(f"--data.path {self.path} {problem}")
@@ -110,7 +159,12 @@ class CSVRegressionData(CSVData):
 class CSVClassificationData(CSVData):
     """A binary-classification data set from a CSV file: the target column holds labels 0 and 1."""
 
-    def check_targets(self, targets: Tensor, lines: list[int]) -> None:
-        for line, label in zip(lines, targets.ravel().tolist(), strict=True):
-            if label not in (0.0, 1.0):
-                raise self._error(f"line {line}, column '{self.target}': {label:g} is not a label 0 or 1")
+    def check_targets(self, targets: Tensor) -> None:
+        labels = targets.ravel()
+        not_a_label = (labels != 0) & (labels != 1)
+        if not_a_label.any():
+            row = int(not_a_label.nonzero()[0])
+            line, _ = self._data_row(row)
+            raise self._error(
+                f"line {line}, column '{self.target}': {labels[row].item():g} is not a label 0 or 1"
+            )

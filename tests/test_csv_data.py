@@ -1,10 +1,14 @@
-"""The user's own CSV data: it trains, its input size comes from the file, and every way a file can be
-wrong gets one line naming the file, the line or column, and what was expected."""
+"""The user's own CSV data: it trains, its input size comes from the file, its numbers are the float32 of
+each cell, and every way a file can be wrong gets one line naming the file, the line or column, and what
+was expected."""
 
+import random
 from pathlib import Path
 
 import pytest
+import torch
 
+from lit_gd import CSVRegressionData
 from tests.helpers import REPO, latest_run, lit_gd, lit_gd_fails, values
 
 GOOD = "a,b,label\n1,2,0\n2,1,1\n3,5,0\n6,2,1\n1,1,0\n9,3,1\n2,8,0\n7,1,1\n3,3,0\n8,2,1\n"
@@ -42,6 +46,10 @@ BAD = {
         "label\n1\n0\n",
         "--data.path data.csv has no numeric column besides the target 'label' to learn from",
     ),
+    "beyond float32": (
+        GOOD.replace("6,2,1", "6,1e39,1"),
+        "--data.path data.csv line 5, column 'b': 1e39 is beyond float32's range, ±3.4e+38",
+    ),
 }
 
 
@@ -71,6 +79,26 @@ def test_named_features_and_input_size_from_the_file():
         " --trainer.max_epochs 2"
     )
     assert "in_features: 2" in (latest_run("bce_classifier") / "hparams.yaml").read_text()  # a, b; not note
+
+
+def test_a_large_file_loads_to_the_float32_of_each_cell(tmp_path):
+    """20,000 rows of numbers written the ways a CSV holds them, beside a text column: the tensors are exactly
+    the float32 of each cell, in the file's order, as the straightforward reading gives them."""
+    generator = random.Random(0)
+    writes = [repr, "{:.3e}".format, "{:.0f}".format, " {:.9f} ".format, "{:g}".format]
+    rows = [
+        [
+            writes[(row + column) % 5](generator.gauss(0, 10 ** generator.randint(-8, 8)))
+            for column in range(3)
+        ]
+        for row in range(20_000)
+    ]
+    path = tmp_path / "large.csv"
+    path.write_text("x1,note,x2,y\n" + "".join(f"{a},row {i},{b},{y}\n" for i, (a, b, y) in enumerate(rows)))
+    expected = torch.tensor([[float(cell) for cell in row] for row in rows], dtype=torch.float32)
+    inputs, targets = CSVRegressionData(str(path), target="y").make_tensors()
+    assert inputs.dtype == targets.dtype == torch.float32
+    assert torch.equal(inputs, expected[:, :2]) and torch.equal(targets, expected[:, 2:])
 
 
 ROUND_TRIPS = {
