@@ -7,9 +7,10 @@
 
 The inputs are every other column whose first value is a number, or the columns named by ``--data.features``.
 20% of the rows (chosen by a fixed seed) are held out for validation and 20% for test; the model's input
-size comes from the number of input columns. A file that can't be used gets a one-line error naming the
-file, the line and column, and what was expected: among them a number out of float32's range (1e39 is
-finite in Python, infinite in float32), as each number becomes the float32 nearest to it.
+size comes from the number of input columns. The file is UTF-8 text; a byte-order mark (Excel writes
+one) is simply skipped. A file that can't be used gets a one-line error naming the file, the line and
+column, and what was expected: among them bytes that are not UTF-8, and a number out of float32's range
+(1e39 is finite in Python, infinite in float32), as each number becomes the float32 nearest to it.
 
 The file is read as a stream, each number straight into a float32 buffer: loading costs about the float32
 size of the data, however long the file. Lines are only counted while reading, so the few errors found
@@ -88,25 +89,42 @@ class CSVData(TensorDataModule):
     def check_targets(self, targets: Tensor) -> None:
         """Refuse targets the model can't learn from; every number is allowed for regression."""
 
-    def _rows(self) -> Rows:
+    def _rows(self, errors: str = "strict") -> Rows:
         """The header and the rows after it, streamed: the non-blank rows, each with its line number, every
-        row as long as the header."""
+        row as long as the header. ``errors`` is how bytes that are not UTF-8 are decoded."""
         try:
-            file = open(self.path, newline="")
+            file = open(self.path, encoding="utf-8-sig", errors=errors, newline="")
         except OSError as error:
             raise self._error(f"cannot be read: {error.strerror}") from error
         with file:
             reader = csv.reader(file)
             width = None
-            for row in reader:
-                if not row:
-                    continue
-                width = width or len(row)
-                if len(row) != width:
-                    raise self._error(
-                        f"line {reader.line_num} has {len(row)} cells but the header has {width}"
+            try:
+                for row in reader:
+                    if not row:
+                        continue
+                    width = width or len(row)
+                    if len(row) != width:
+                        raise self._error(
+                            f"line {reader.line_num} has {len(row)} cells but the header has {width}"
+                        )
+                    yield reader.line_num, row
+            except UnicodeDecodeError:
+                raise self._not_utf8() from None
+            except csv.Error as error:
+                raise self._error(f"line {reader.line_num}: {error}") from None
+
+    def _not_utf8(self) -> InputError:
+        """The first cell that is not UTF-8 text, found by reading the file again with its bytes kept as they
+        are: the reader decodes the file in blocks, ahead of the line it is on."""
+        for line, row in self._rows(errors="surrogateescape"):
+            for column, cell in enumerate(row, start=1):
+                shown = cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                if shown != cell:
+                    return self._error(
+                        f"line {line}, column {column}: '{shown}' is not UTF-8 text; save the file as UTF-8"
                     )
-                yield reader.line_num, row
+        return self._error("is not UTF-8 text; save it as UTF-8")
 
     def _check_columns(self, header: list[str]) -> None:
         for name in [self.target, *self._columns]:

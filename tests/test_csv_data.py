@@ -12,7 +12,9 @@ from lit_gd import CSVRegressionData
 from tests.helpers import REPO, latest_run, lit_gd, lit_gd_fails, values
 
 GOOD = "a,b,label\n1,2,0\n2,1,1\n3,5,0\n6,2,1\n1,1,0\n9,3,1\n2,8,0\n7,1,1\n3,3,0\n8,2,1\n"
+CITIES = "a,b,label,city\n" + "1,2,0,Paris\n2,1,1,Lyon\n" * 1500  # a text column, 3000 rows
 
+# file content (text, or bytes as they are) and the message's start
 BAD = {
     "missing file": (None, "--data.path data.csv cannot be read: No such file or directory"),
     "empty file": ("", "--data.path data.csv is empty: expected a header row and rows of numbers"),
@@ -46,9 +48,21 @@ BAD = {
         "label\n1\n0\n",
         "--data.path data.csv has no numeric column besides the target 'label' to learn from",
     ),
+    "not UTF-8 (Latin-1)": (
+        "a,b,label,city\n1,2,0,Paris\n2,1,1,Orléans\n".encode("latin-1"),
+        "--data.path data.csv line 3, column 4: 'Orl\\xe9ans' is not UTF-8 text; save the file as UTF-8",
+    ),
+    "not UTF-8 far down": (  # the reader decodes blocks ahead of its line: the line is still exact
+        (CITIES + "3,4,1,Orléans\n" + CITIES).encode("latin-1"),
+        "--data.path data.csv line 3002, column 4: 'Orl\\xe9ans' is not UTF-8 text; save the file as UTF-8",
+    ),
     "beyond float32": (
         GOOD.replace("6,2,1", "6,1e39,1"),
         "--data.path data.csv line 5, column 'b': 1e39 is beyond float32's range, ±3.4e+38",
+    ),
+    "cell over the csv module's limit": (
+        "a,b,label\n1," + "9" * 200_000 + ",0\n",
+        "--data.path data.csv line 2: field larger than field limit (131072)",
     ),
 }
 
@@ -56,7 +70,9 @@ BAD = {
 @pytest.mark.parametrize("case", BAD)
 def test_bad_file_one_line_error(case, capsys):
     content, expected = BAD[case]
-    if content is not None:
+    if isinstance(content, bytes):
+        Path("data.csv").write_bytes(content)
+    elif content is not None:
         Path("data.csv").write_text(content)
     command = (
         "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
@@ -79,6 +95,15 @@ def test_named_features_and_input_size_from_the_file():
         " --trainer.max_epochs 2"
     )
     assert "in_features: 2" in (latest_run("bce_classifier") / "hparams.yaml").read_text()  # a, b; not note
+
+
+def test_a_byte_order_mark_is_skipped():
+    Path("data.csv").write_text("\ufeff" + GOOD)  # as Excel saves "CSV UTF-8": the first name stays 'a'
+    lit_gd(
+        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
+        " --data.features '[a]' --trainer.max_epochs 2"
+    )
+    assert "in_features: 1" in (latest_run("bce_classifier") / "hparams.yaml").read_text()
 
 
 def test_a_large_file_loads_to_the_float32_of_each_cell(tmp_path):
