@@ -5,12 +5,17 @@
     lit-gd fit --model BCEClassifier --data CSVClassificationData \\
         --data.path examples/data/exams.csv --data.target passed --data.standardize true
 
-The inputs are every other column whose first value is a number, or the columns named by ``--data.features``.
-20% of the rows (chosen by a fixed seed) are held out for validation and 20% for test; the model's input
-size comes from the number of input columns. The file is UTF-8 text; a byte-order mark (Excel writes
-one) is simply skipped. A file that can't be used gets a one-line error naming the file, the line and
-column, and what was expected: among them bytes that are not UTF-8, and a number out of float32's range
-(1e39 is finite in Python, infinite in float32), as each number becomes the float32 nearest to it.
+The inputs are every other column whose first non-blank value is a number, or the columns named by
+``--data.features``. 20% of the rows (chosen by a fixed seed) are held out for validation and 20% for test;
+the model's input size comes from the number of input columns. The file is UTF-8 text; a byte-order mark
+(Excel writes one) is simply skipped. Every cell of an input column and of the target must be a number that
+float32 can hold; each number becomes the float32 nearest to it. A file that breaks a rule stops the run
+with one line naming the file, the line and column, and what was expected, because any repair (a blank read
+as 0, a row or a column dropped, infinity for 1e39) would train on data other than the file's: bytes that
+are not UTF-8, a blank cell, NaN or an infinite number, one out of float32's range, a row of the wrong
+length. The one case that trains on with a one-line warning: columns left out of the inputs because they
+hold text, which the rule above leaves out by design; the warning names them, so that a number column
+misread as text is noticed.
 
 The file is read as a stream, each number straight into a float32 buffer: loading costs about the float32
 size of the data, however long the file. Lines are only counted while reading, so the few errors found
@@ -25,6 +30,7 @@ from itertools import chain, islice
 from operator import itemgetter
 
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 
 from lit_gd.data import TensorDataModule
@@ -51,7 +57,8 @@ class CSVData(TensorDataModule):
         Args:
             path: the CSV file, with a header row naming the columns.
             target: the column to predict.
-            features: the input columns; by default every other column whose first value is a number.
+            features: the input columns; by default every other column whose first non-blank value is a
+                number.
             val_fraction: the share of rows held out for validation.
             test_fraction: the share of rows held out for test.
         """
@@ -79,11 +86,20 @@ class CSVData(TensorDataModule):
         ]
         self._check_columns(header)
         rows = chain([(first_line, first_row)], rows)
+        blank = {index: name for index, name in enumerate(header) if not first_row[index].strip()}
+        if blank and not self.features:
+            rows = self._watch_blank_columns(rows, blank, first_line)
         read = [*self._columns, self.target]
         values = self._read_numbers(rows, header, read)
         self._check_range(values, header, read)
         inputs, targets = values[:, :-1], values[:, -1:]
         self.check_targets(targets)
+        if not self.features and len(header) > len(read):
+            left_out = ", ".join(f"'{name}'" for name in header if name not in read)
+            rank_zero_info(
+                f"warning: --data.path {self.path}: column(s) {left_out} left out of the inputs: their first"
+                " value is not a number (--data.features chooses the inputs)"
+            )
         return inputs, targets
 
     def check_targets(self, targets: Tensor) -> None:
@@ -133,6 +149,17 @@ class CSVData(TensorDataModule):
         if not self._columns:
             raise self._error(f"has no numeric column besides the target '{self.target}' to learn from")
 
+    def _watch_blank_columns(self, rows: Rows, undecided: dict[int, str], first_line: int) -> Rows:
+        """The rows, unchanged, while deciding the ``undecided`` columns, blank in the first row: one whose
+        first non-blank value is a number is an input column with a blank cell, an error; one whose first is
+        text is left out, as text columns are."""
+        for line, row in rows:
+            for index in [index for index in undecided if row[index].strip()]:
+                if is_number(row[index]):
+                    raise self._blank(first_line, undecided[index])
+                del undecided[index]
+            yield line, row
+
     def _read_numbers(self, rows: Rows, header: list[str], columns: list[str]) -> Tensor:
         """The cells of ``columns`` as float32, row after row: a (rows, columns) tensor over one buffer."""
         cells = itemgetter(*(header.index(name) for name in columns))
@@ -146,7 +173,15 @@ class CSVData(TensorDataModule):
 
     def _not_a_number(self, line: int, cells: dict[str, str]) -> InputError:
         column, cell = next((column, cell) for column, cell in cells.items() if not is_number(cell))
+        if not cell.strip():
+            return self._blank(line, column)
         return self._error(f"line {line}, column '{column}': '{cell}' is not a number")
+
+    def _blank(self, line: int, column: str) -> InputError:
+        return self._error(
+            f"line {line}, column '{column}' is blank: every row needs a number in each input column and the"
+            " target"
+        )
 
     def _check_range(self, values: Tensor, header: list[str], columns: list[str]) -> None:
         """No NaN, no infinity, no number beyond float32's range (1e39: finite in Python, not in float32)."""

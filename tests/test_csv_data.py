@@ -56,6 +56,15 @@ BAD = {
         (CITIES + "3,4,1,Orléans\n" + CITIES).encode("latin-1"),
         "--data.path data.csv line 3002, column 4: 'Orl\\xe9ans' is not UTF-8 text; save the file as UTF-8",
     ),
+    "blank cell in the first row": (  # the column is numeric from its first value on: not silently dropped
+        GOOD.replace("1,2,0", "1,,0"),
+        "--data.path data.csv line 2, column 'b' is blank: every row needs a number in each input column and the target",
+    ),
+    "blank cell": (
+        GOOD.replace("9,3,1", "9, ,1"),
+        "--data.path data.csv line 7, column 'b' is blank: every row needs a number in each input column and the target",
+    ),
+    "blank label": (GOOD.replace("2,8,0", "2,8,"), "--data.path data.csv line 8, column 'label' is blank"),
     "beyond float32": (
         GOOD.replace("6,2,1", "6,1e39,1"),
         "--data.path data.csv line 5, column 'b': 1e39 is beyond float32's range, ±3.4e+38",
@@ -104,6 +113,20 @@ def test_a_byte_order_mark_is_skipped():
         " --data.features '[a]' --trainer.max_epochs 2"
     )
     assert "in_features: 1" in (latest_run("bce_classifier") / "hparams.yaml").read_text()
+
+
+def test_text_columns_left_out_with_a_warning(caplog):
+    rows = "".join(f"{i},{i % 2},{'' if i < 3 else 'ok'},,row{i}\n" for i in range(10))  # blank, then text
+    Path("data.csv").write_text("a,label,checked,empty,note\n" + rows)
+    lit_gd(
+        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
+        " --trainer.max_epochs 2"
+    )
+    assert "in_features: 1" in (latest_run("bce_classifier") / "hparams.yaml").read_text()
+    assert (
+        "warning: --data.path data.csv: column(s) 'checked', 'empty', 'note' left out of the inputs: their"
+        " first value is not a number (--data.features chooses the inputs)"
+    ) in caplog.text
 
 
 def test_a_large_file_loads_to_the_float32_of_each_cell(tmp_path):
