@@ -7,15 +7,18 @@
 
 The inputs are every other column whose first non-blank value is a number, or the columns named by
 ``--data.features``. 20% of the rows (chosen by a fixed seed) are held out for validation and 20% for test;
-the model's input size comes from the number of input columns. The file is UTF-8 text; a byte-order mark
-(Excel writes one) is simply skipped. Every cell of an input column and of the target must be a number that
-float32 can hold; each number becomes the float32 nearest to it. A file that breaks a rule stops the run
-with one line naming the file, the line and column, and what was expected, because any repair (a blank read
-as 0, a row or a column dropped, infinity for 1e39) would train on data other than the file's: bytes that
-are not UTF-8, a blank cell, NaN or an infinite number, one out of float32's range, a row of the wrong
-length. The one case that trains on with a one-line warning: columns left out of the inputs because they
-hold text, which the rule above leaves out by design; the warning names them, so that a number column
-misread as text is noticed.
+the model's input size comes from the number of input columns.
+
+Nothing is lost and nothing is silent. The file is UTF-8 text; a byte-order mark (Excel writes one) is
+simply skipped. Every cell of an input column and of the target must be a number that float32 can hold;
+each number becomes the float32 nearest to it. A file that breaks a rule stops the run with one line naming
+the file, the line and column, and what was expected, because any repair (a blank read as 0, a row or a
+column dropped, infinity for 1e39) would train on data other than the file's: bytes that are not UTF-8, a
+blank cell, NaN or an infinite number, one out of float32's range, a row of the wrong length, two columns of
+one name, the target among ``--data.features`` (the model would be given the answer), and for
+classification a label other than 0 and 1, or only one of them (nothing to tell apart). The one case that
+trains on with a one-line warning: columns left out of the inputs because they hold text, which the rule
+above leaves out by design; the warning names them, so that a number column misread as text is noticed.
 
 The file is read as a stream, each number straight into a float32 buffer: loading costs about the float32
 size of the data, however long the file. Lines are only counted while reading, so the few errors found
@@ -72,13 +75,14 @@ class CSVData(TensorDataModule):
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
         rows = self._rows()
-        _, header = next(rows, (0, None))
+        header_line, header = next(rows, (0, None))
         if header is None:
             raise self._error("is empty: expected a header row and rows of numbers")
         first_line, first_row = next(rows, (0, None))
         if first_row is None:
             raise self._error("has a header but no rows of data")
         header = [name.strip() for name in header]
+        self._check_header(header_line, header)
         self._columns = self.features or [
             name
             for name, cell in zip(header, first_row, strict=True)
@@ -142,10 +146,23 @@ class CSVData(TensorDataModule):
                     )
         return self._error("is not UTF-8 text; save it as UTF-8")
 
+    def _check_header(self, line: int, header: list[str]) -> None:
+        for column, name in enumerate(header, start=1):
+            if header.index(name) + 1 != column:
+                raise self._error(
+                    f"line {line}, column {column}: '{name}' names column {header.index(name) + 1} too; give"
+                    " each column its own name"
+                )
+
     def _check_columns(self, header: list[str]) -> None:
         for name in [self.target, *self._columns]:
             if name not in header:
                 raise self._error(f"has no column '{name}' (its columns: {', '.join(header)})")
+        if self.target in self._columns:
+            raise InputError(
+                f"--data.features includes the target '{self.target}': the model would be given the answer it"
+                " must predict; list only input columns"
+            )
         if not self._columns:
             raise self._error(f"has no numeric column besides the target '{self.target}' to learn from")
 
@@ -210,7 +227,7 @@ class CSVRegressionData(CSVData):
 
 
 class CSVClassificationData(CSVData):
-    """A binary-classification data set from a CSV file: the target column holds labels 0 and 1."""
+    """A binary-classification data set from a CSV file: the target column holds labels 0 and 1, both."""
 
     def check_targets(self, targets: Tensor) -> None:
         labels = targets.ravel()
@@ -220,4 +237,9 @@ class CSVClassificationData(CSVData):
             line, _ = self._data_row(row)
             raise self._error(
                 f"line {line}, column '{self.target}': {labels[row].item():g} is not a label 0 or 1"
+            )
+        if labels.min() == labels.max():
+            raise self._error(
+                f"column '{self.target}' holds label {labels[0].item():g} on every row: a classifier needs"
+                " rows of both labels, 0 and 1"
             )

@@ -14,7 +14,7 @@ from tests.helpers import REPO, latest_run, lit_gd, lit_gd_fails, values
 GOOD = "a,b,label\n1,2,0\n2,1,1\n3,5,0\n6,2,1\n1,1,0\n9,3,1\n2,8,0\n7,1,1\n3,3,0\n8,2,1\n"
 CITIES = "a,b,label,city\n" + "1,2,0,Paris\n2,1,1,Lyon\n" * 1500  # a text column, 3000 rows
 
-# file content (text, or bytes as they are) and the message's start
+# file content (text, or bytes as they are), the message's start, and flags besides the command's own
 BAD = {
     "missing file": (None, "--data.path data.csv cannot be read: No such file or directory"),
     "empty file": ("", "--data.path data.csv is empty: expected a header row and rows of numbers"),
@@ -69,6 +69,19 @@ BAD = {
         GOOD.replace("6,2,1", "6,1e39,1"),
         "--data.path data.csv line 5, column 'b': 1e39 is beyond float32's range, ±3.4e+38",
     ),
+    "target among the features": (
+        GOOD,
+        "--data.features includes the target 'label': the model would be given the answer it must predict; list only input columns",
+        "--data.features '[a, label]'",
+    ),
+    "one class only": (
+        GOOD.replace(",0\n", ",1\n"),
+        "--data.path data.csv column 'label' holds label 1 on every row: a classifier needs rows of both labels, 0 and 1",
+    ),
+    "two columns of one name": (
+        "a,b,a,label\n1,2,3,0\n",
+        "--data.path data.csv line 1, column 3: 'a' names column 1 too; give each column its own name",
+    ),
     "cell over the csv module's limit": (
         "a,b,label\n1," + "9" * 200_000 + ",0\n",
         "--data.path data.csv line 2: field larger than field limit (131072)",
@@ -78,7 +91,7 @@ BAD = {
 
 @pytest.mark.parametrize("case", BAD)
 def test_bad_file_one_line_error(case, capsys):
-    content, expected = BAD[case]
+    content, expected, *flags = BAD[case]
     if isinstance(content, bytes):
         Path("data.csv").write_bytes(content)
     elif content is not None:
@@ -86,7 +99,7 @@ def test_bad_file_one_line_error(case, capsys):
     command = (
         "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
     )
-    status, message = lit_gd_fails(command, capsys)
+    status, message = lit_gd_fails(f"{command} {' '.join(flags)}", capsys)
     assert status == 1 and message.startswith(f"lit-gd: error: {expected}")
 
 
