@@ -12,6 +12,7 @@ from lit_gd import CSVRegressionData
 from tests.helpers import REPO, latest_run, lit_gd, lit_gd_fails, values
 
 GOOD = "a,b,label\n1,2,0\n2,1,1\n3,5,0\n6,2,1\n1,1,0\n9,3,1\n2,8,0\n7,1,1\n3,3,0\n8,2,1\n"
+FIT = "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
 CITIES = "a,b,label,city\n" + "1,2,0,Paris\n2,1,1,Lyon\n" * 1500  # a text column, 3000 rows
 
 # file content (text, or bytes as they are), the message's start, and flags besides the command's own
@@ -96,10 +97,7 @@ def test_bad_file_one_line_error(case, capsys):
         Path("data.csv").write_bytes(content)
     elif content is not None:
         Path("data.csv").write_text(content)
-    command = (
-        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
-    )
-    status, message = lit_gd_fails(f"{command} {' '.join(flags)}", capsys)
+    status, message = lit_gd_fails(f"{FIT} {' '.join(flags)}", capsys)
     assert status == 1 and message.startswith(f"lit-gd: error: {expected}")
 
 
@@ -107,34 +105,22 @@ def test_named_features_and_input_size_from_the_file():
     Path("data.csv").write_text(
         "a,b,label,note\n" + "".join(f"{i},{i % 3},{i % 2},row{i}\n" for i in range(10))
     )
-    lit_gd(
-        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
-        " --data.features '[b]' --trainer.max_epochs 2"
-    )
+    lit_gd(f"{FIT} --data.features '[b]' --trainer.max_epochs 2")
     assert "in_features: 1" in (latest_run("bce_classifier") / "hparams.yaml").read_text()
-    lit_gd(
-        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
-        " --trainer.max_epochs 2"
-    )
+    lit_gd(f"{FIT} --trainer.max_epochs 2")
     assert "in_features: 2" in (latest_run("bce_classifier") / "hparams.yaml").read_text()  # a, b; not note
 
 
 def test_a_byte_order_mark_is_skipped():
     Path("data.csv").write_text("\ufeff" + GOOD)  # as Excel saves "CSV UTF-8": the first name stays 'a'
-    lit_gd(
-        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
-        " --data.features '[a]' --trainer.max_epochs 2"
-    )
+    lit_gd(f"{FIT} --data.features '[a]' --trainer.max_epochs 2")
     assert "in_features: 1" in (latest_run("bce_classifier") / "hparams.yaml").read_text()
 
 
 def test_text_columns_left_out_with_a_warning(caplog):
     rows = "".join(f"{i},{i % 2},{'' if i < 3 else 'ok'},,row{i}\n" for i in range(10))  # blank, then text
     Path("data.csv").write_text("a,label,checked,empty,note\n" + rows)
-    lit_gd(
-        "fit --model BCEClassifier --data CSVClassificationData --data.path data.csv --data.target label"
-        " --trainer.max_epochs 2"
-    )
+    lit_gd(f"{FIT} --trainer.max_epochs 2")
     assert "in_features: 1" in (latest_run("bce_classifier") / "hparams.yaml").read_text()
     assert (
         "warning: --data.path data.csv: column(s) 'checked', 'empty', 'note' left out of the inputs: their"
