@@ -160,22 +160,21 @@ class LitGdCLI(LightningCLI):
         if config.get("lr_scheduler") and not config.get("optimizer"):
             # LightningCLI would silently keep the model's own optimizer and drop the schedule
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
-        if any(
-            arg.partition("=")[0] in ("--model.in_features", "--model.init_args.in_features")
-            for arg in self.argv
-        ):
-            raise InputError(
-                "--model.in_features is set by lit-gd from the data's input columns: leave it out"
-            )
+        if self._on_command_line("--model.in_features"):
+            raise InputError("--model.in_features is set by lit-gd from the data's columns: leave it out")
         optimizer = config.get("optimizer")
-        if optimizer and "lr" in optimizer["init_args"]:
-            # --model.lr is the lr of whichever optimizer runs, unless --optimizer.lr says otherwise
-            model_class, lr = known_model(config["model"]["class_path"]), config["model"]["init_args"]["lr"]
-            optimizer_class = import_class(optimizer["class_path"])
-            chosen_for_optimizer = self._chosen(
-                "--optimizer.lr", optimizer["init_args"]["lr"], optimizer_class
-            )
-            if model_class and not chosen_for_optimizer and self._chosen("--model.lr", lr, model_class):
+        if optimizer:
+            self._lr_to_optimizer(optimizer, config["model"])
+            check_optimizer_settings(optimizer)
+
+    def _lr_to_optimizer(self, optimizer: Namespace, model: Namespace) -> None:
+        """--model.lr is the lr of whichever optimizer runs, unless --optimizer.lr says otherwise."""
+        model_class, lr = known_model(model["class_path"]), model["init_args"]["lr"]
+        if "lr" not in optimizer["init_args"] or model_class is None:
+            return
+        optimizer_lr = optimizer["init_args"]["lr"]
+        if not self._chosen("--optimizer.lr", optimizer_lr, import_class(optimizer["class_path"])):
+            if self._chosen("--model.lr", lr, model_class):
                 optimizer["init_args"]["lr"] = lr
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
@@ -242,12 +241,12 @@ def main(args: ArgsType = None) -> None:
         elif isinstance(cause, OSError):
             where = f" {cause.filename}" if cause.filename else ""
             _fail(
-                f"cannot write{where}: {cause.strerror}; checkpoints already written are kept",
+                f"cannot write{where}: {cause.strerror}; checkpoints written before are kept",
                 fresh_line=True,
             )
         elif another_process_ended(cause):
             _fail(
-                f"another process of this run ended ({_first_line(cause)}); nothing more is written",
+                f"another process of this run ended ({_first_line(cause)})",
                 fresh_line=True,
             )
         else:
@@ -347,6 +346,16 @@ def constructor_default(owner: type, key: str):
 def as_flag(value) -> str:
     """A value as the user types it on the command line (``false``, not ``False``)."""
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def check_optimizer_settings(optimizer: Namespace) -> None:
+    """torch checks an optimizer's settings only when it is built, after the run has started: build it
+    once on a stand-in parameter now, so that a bad one is a line, not a traceback."""
+    name = optimizer["class_path"].rpartition(".")[2]
+    try:
+        import_class(optimizer["class_path"])([torch.zeros(1, requires_grad=True)], **optimizer["init_args"])
+    except ValueError as error:
+        raise InputError(f"--optimizer {name}: {error} (see torch.optim.{name})") from None
 
 
 def import_class(class_path: str) -> type:
