@@ -305,6 +305,9 @@ def condense_parse_error(message: str) -> str:
         )
         expected = re.findall(r"Expected a (<class '(\w+)'>|typing\.Literal\[(.*?)\])", message)
         allowed = [name or literal for _, name, literal in expected if name != "NoneType"]
+        allowed += [
+            f"a string of the form {form}" for form in re.findall(r"with form (.*?) but got", message)
+        ]
         return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
     return " ".join(message.split())
 
