@@ -132,7 +132,8 @@ class TensorDataModule(LightningDataModule):
         self.input_mean, self.input_std = None, None
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
-        """The inputs, shape (samples, features), and the targets, shape (samples, outputs)."""
+        """The inputs, shape (samples, features), and the targets, shape (samples, outputs): new tensors at
+        every call (standardising rescales the inputs in place)."""
         raise NotImplementedError
 
     @property
@@ -168,7 +169,7 @@ class TensorDataModule(LightningDataModule):
         test, val, train = order.split([held_out["test"], held_out["val"], size - sum(held_out.values())])
         if self.standardize:
             self.input_mean, self.input_std = inputs[train].mean(0), inputs[train].std(0).clamp_min(1e-12)
-            inputs = self.scale(inputs)
+            inputs.sub_(self.input_mean).div_(self.input_std)  # as scale() does, in place: no second copy
         self.full_dataset = TensorDataset(inputs, targets)
         self.dataset = self._subset(train)
         self.val_dataset = self._subset(val) if held_out["val"] else self.dataset
