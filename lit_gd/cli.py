@@ -8,6 +8,7 @@ lit-gd fit --config configs/not_gate.yaml --print_config
 import ctypes
 import importlib
 import inspect
+import logging
 import os
 import re
 import signal
@@ -60,7 +61,21 @@ warnings.filterwarnings("ignore", message=r"The '\w+_dataloader' does not have m
 warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
 warnings.filterwarnings("ignore", message=r"This property will be removed in 2.0.0. Use `Metric.updated_")
 warnings.filterwarnings("ignore", message=r"`torch.jit.trace(_method)?` is deprecated")
+# Said by Lightning of what lit-gd does on purpose: --optimizer replaces the example's SGD, and a resumed run
+# writes its checkpoints in a folder of its own
+warnings.filterwarnings("ignore", message=r"`.*configure_optimizers` will be overridden by")
+warnings.filterwarnings("ignore", message=r"The dirpath has changed from")
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
+
+
+class _NoTips(logging.Filter):
+    """Lightning's advertisement for its cloud logger, printed at every run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoTips())
 
 
 class LitGdCLI(LightningCLI):
@@ -190,13 +205,16 @@ class LitGdCLI(LightningCLI):
             )
         given = config.get("callbacks") or []
         given = given if isinstance(given, list) else [given]
-        # lit-gd's bar (Lightning's, drawn at most ten times a second), unless the bar is off or one is given
-        bar_wanted = config.get("enable_progress_bar") is not False
-        bar = (
-            [ThrottledProgressBar()]
-            if bar_wanted and not any(isinstance(c, ProgressBar) for c in given)
-            else []
-        )
+        # lit-gd's bar (Lightning's, drawn at most ten times a second) on a terminal, unless the bar is off or
+        # one is given; redirected to a file, none (tqdm's carriage returns make a log unreadable)
+        bar_given = any(isinstance(c, ProgressBar) for c in given)
+        bar_wanted = config.get("enable_progress_bar") is not False and (bar_given or stderr_is_a_terminal())
+        bar = [ThrottledProgressBar()] if bar_wanted and not bar_given else []
+        kwargs["enable_progress_bar"] = bar_wanted
+        if config.get("enable_model_summary") is None:  # a table of layers, where the model has some
+            kwargs["enable_model_summary"] = any(
+                any(True for _ in m.parameters()) for m in self.model.children()
+            )
         interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
         kwargs["callbacks"] = [*given, *bar, interrupt]
         return super().instantiate_trainer(**kwargs)
@@ -317,6 +335,10 @@ CHOICES = {
     "model": [model for model, _ in EXAMPLES.values()],
     "data": [data for _, data in EXAMPLES.values()] + [CSVRegressionData, CSVClassificationData],
 }
+
+
+def stderr_is_a_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def subclasses(base: type) -> list[type]:
