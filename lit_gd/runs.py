@@ -2,6 +2,8 @@
 means, the checks a checkpoint passes before it is read, and the summary printed when fit ends."""
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import numpy
@@ -127,8 +129,17 @@ def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
     if sum(p.numel() for _, p in params) <= 16:
         lines += [f"  {name} = {_format(p.detach())}" for name, p in params]
     if trainer.log_dir is not None and trainer.logger is not None:
-        lines.append(f"  TensorBoard: tensorboard --logdir {trainer.log_dir}")
+        lines.append(f"  TensorBoard: {tensorboard_command()} --logdir {trainer.log_dir}")
     return "\n".join(lines)
+
+
+def tensorboard_command() -> str:
+    """``tensorboard`` as the user can type it: by name where it is on the PATH, else by its path (after
+    ``make fit``, ``.venv/bin/tensorboard``: the virtual environment is not activated)."""
+    installed = Path(sys.executable).with_name("tensorboard")
+    if shutil.which("tensorboard") == str(installed):
+        return "tensorboard"
+    return str(installed.relative_to(Path.cwd())) if installed.is_relative_to(Path.cwd()) else str(installed)
 
 
 def _format(tensor: Tensor) -> str:
