@@ -420,9 +420,27 @@ def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
             "use_distributed_sampler": False,  # TensorDataModule shares the points out itself, by slicing
             "callbacks": [HParamsLogger(), PredictionWriter()],
         },
-        args=args,
+        args=with_example_config(sys.argv[1:] if args is None else args),
         run=run,
     )
+
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # in a clone of the repository
+
+
+def with_example_config(args: ArgsType) -> ArgsType:
+    """An example named by its classes alone (``fit --model NotGate --data NotGateData``) trains as its
+    config says (5 steps for the NOT gate, not Lightning's default 1000 epochs): its config comes first,
+    and every flag given still applies after it."""
+    if not isinstance(args, list) or {"--config", "-c"} & set(args):
+        return args
+    given = {flag: args[i + 1] for i, flag in enumerate(args[:-1]) if flag in ("--model", "--data")}
+    for name, (model, data) in EXAMPLES.items():
+        named = given.get("--model") in (model.__name__, f"lit_gd.{model.__name__}")
+        if named and given.get("--data") in (data.__name__, f"lit_gd.{data.__name__}"):
+            config = CONFIGS / f"{name}.yaml"
+            return [args[0], "--config", str(config), *args[1:]] if config.is_file() else args
+    return args
 
 
 if __name__ == "__main__":

@@ -52,6 +52,11 @@ def test_classes_resolve_by_name():
     assert Path("logs/not_gate/version_0/config.yaml").is_file()
 
 
+def test_an_example_by_its_class_names_alone_trains_as_its_config_does(capsys):
+    lit_gd("fit --model NotGate --data NotGateData")
+    assert "not_gate: 5 steps" in capsys.readouterr().out  # the config's 5 epochs, not Lightning's 1000
+
+
 def test_every_constructor_argument_is_a_flag(capsys):
     with pytest.raises(SystemExit) as exit_info:
         lit_gd("fit --config configs/not_gate.yaml --model.lr 2.5 --data.batch_size 1 --print_config")
