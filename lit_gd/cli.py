@@ -431,8 +431,8 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # in a clone of the r
 def with_example_config(args: ArgsType) -> ArgsType:
     """An example named by its classes alone (``fit --model NotGate --data NotGateData``) trains as its
     config says (5 steps for the NOT gate, not Lightning's default 1000 epochs): its config comes first,
-    and every flag given still applies after it."""
-    if not isinstance(args, list) or {"--config", "-c"} & set(args):
+    and every config and flag given still applies after it."""
+    if not isinstance(args, list):
         return args
     given = {flag: args[i + 1] for i, flag in enumerate(args[:-1]) if flag in ("--model", "--data")}
     for name, (model, data) in EXAMPLES.items():
