@@ -6,6 +6,7 @@ lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
 import ctypes
+import difflib
 import importlib
 import inspect
 import logging
@@ -113,7 +114,11 @@ class LitGdCLI(LightningCLI):
         )
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
-        super().parse_arguments(parser, args)
+        try:
+            super().parse_arguments(parser, args)
+        except ArgumentError as error:  # condensed here, where the parser can say which flags exist
+            message = condense_parse_error(str(error))
+            raise ArgumentError(None, message + did_you_mean(message, known_flags(parser))) from None
         self.argv = list(args) if isinstance(args, (list, tuple)) else sys.argv[1:]
         self.checkpoint: dict | None = None
         subcommand = self.config.get("subcommand")
@@ -337,6 +342,33 @@ CHOICES = {
 }
 
 
+def known_flags(parser: LightningArgumentParser) -> set[str]:
+    """Every flag of the command line: the parsers' own, and each model's and data set's arguments."""
+    flags, pending = set(), [parser]
+    while pending:
+        current = pending.pop()
+        for action in current._actions:
+            flags.update(option for option in action.option_strings if option.startswith("--"))
+            if isinstance(action.choices, dict):  # the subcommands' parsers
+                pending.extend(choice for choice in action.choices.values() if hasattr(choice, "_actions"))
+    for section, classes in CHOICES.items():
+        for cls in classes:
+            flags |= {
+                f"--{section}.{key}" for c in cls.__mro__ for key in inspect.signature(c.__init__).parameters
+            }
+    return flags
+
+
+def did_you_mean(message: str, flags: set[str]) -> str:
+    """ "; did you mean --trainer.max_epochs?" where the message names a flag that does not exist but is
+    close to one that does."""
+    named = re.search(r"(--[\w.]+)", message)
+    if named is None or named[1] in flags:
+        return ""
+    close = difflib.get_close_matches(named[1], flags, n=1, cutoff=0.8)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def stderr_is_a_terminal() -> bool:
     return sys.stderr.isatty()
 
@@ -413,7 +445,8 @@ def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
         subclass_mode_model=True,
         subclass_mode_data=True,
         seed_everything_default=0,
-        parser_kwargs={"exit_on_error": False},  # parse errors come to main() as ArgumentError
+        # parse errors come to main() as ArgumentError; no flag is taken for another it begins (max_epoch)
+        parser_kwargs={"exit_on_error": False, **NO_ABBREVIATIONS},
         trainer_defaults={
             "log_every_n_steps": 1,
             "num_sanity_val_steps": 0,
@@ -426,6 +459,10 @@ def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
 
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # in a clone of the repository
+# for the main parser and each subcommand's
+NO_ABBREVIATIONS = {"allow_abbrev": False} | {
+    name: {"allow_abbrev": False} for name in ("fit", "validate", "test", "predict")
+}
 
 
 def with_example_config(args: ArgsType) -> ArgsType:

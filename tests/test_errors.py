@@ -58,6 +58,11 @@ CASES = {
         "--data XorData: no such class; choose one of BCEClassifierData,",
     ),
     f"{LINEAR} --nonsense 3": (2, "unrecognized arguments: --nonsense 3"),
+    f"{LINEAR} --trainer.max_epoch 3": (
+        2,
+        "unrecognized arguments: --trainer.max_epoch 3; did you mean --trainer.max_epochs?",
+    ),
+    f"{LINEAR} --model.lrr 2": (2, "--model.lrr 2: expected another value; did you mean --model.lr?"),
     "fit --config configs/no_such_example.yaml": (2, 'Parser key "config": File does not exist:'),
     f"{LINEAR} --config typo.yaml": (2, "Subcommand 'fit' does not accept option 'trainer.max_epoch'"),
     f"{LINEAR} --dead_relu.action panic": (2, "--dead_relu.action panic: expected 'warn', 'stop'"),
