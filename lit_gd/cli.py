@@ -18,7 +18,6 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
-from lightning.pytorch.loggers import TensorBoardLogger
 
 import lit_gd.csv_data  # noqa: F401  (the user's own data, known by class name: --data CSVRegressionData)
 import lit_gd.examples  # noqa: F401  (the registry: every example's classes, known by name)
@@ -27,6 +26,7 @@ from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, TrainingStopped
 from lit_gd.examples import example_name
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
+from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import LOG_DIR, check_checkpoint, claim_run_folder, fit_summary, latest_last_checkpoint
@@ -92,7 +92,7 @@ class LitGdCLI(LightningCLI):
         config = self._get(self.config_init, "trainer")
         if config.get("logger") in (None, True):
             name = example_name(type(self.model))
-            kwargs["logger"] = TensorBoardLogger(
+            kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
                 LOG_DIR,
                 name=name,
                 version=claim_run_folder(Path(LOG_DIR, name)),
