@@ -129,20 +129,25 @@ def tensorboard_writer(trainer: Trainer) -> SummaryWriter | None:
 
 
 class ParameterHistograms(Callback):
-    """Histograms of every parameter's values (``histogram/param/<name>``) and gradients
-    (``histogram/grad/<name>``), as they are just before the optimizer step, every ``every_n_steps`` steps
-    (0: never). Their own tags: TensorBoard shows a tag under one plugin only, and ``param/w`` is a scalar."""
+    """Histograms of the values (``histogram/param/<name>``) and gradients (``histogram/grad/<name>``) of
+    every parameter of at least ``min_elements`` elements, as they are just before the optimizer step, every
+    ``every_n_steps`` steps (0: never). A histogram of a handful of values is a spike per step: the step
+    scalars show those better. Their own tags: TensorBoard shows a tag under one plugin only, and
+    ``param/w`` is a scalar."""
 
-    def __init__(self, every_n_steps: int = 25):
+    def __init__(self, every_n_steps: int = 25, min_elements: int = 8):
         """
         Args:
             every_n_steps: how often, in optimizer steps, the histograms are written; 0 turns them off.
+            min_elements: draw only the parameters of at least this many elements.
         """
         self.every_n_steps = every_n_steps
+        self.min_elements = min_elements
         self._params: list[tuple[str, Tensor]] = []
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._params = list(pl_module.named_parameters())  # listed once, as the StepLogger does
+        # listed once, as the StepLogger does
+        self._params = [(n, p) for n, p in pl_module.named_parameters() if p.numel() >= self.min_elements]
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         if not self.every_n_steps or trainer.global_step % self.every_n_steps:

@@ -15,8 +15,11 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from lit_gd.callbacks import ParameterHistograms
 from tests.examples import EXPECTED
 from tests.helpers import fit_cli, latest_run, lit_gd, scalars, values
+
+MIN_HISTOGRAM_ELEMENTS = ParameterHistograms().min_elements  # 8: smaller tensors get no histogram
 
 
 def events(run: Path) -> EventAccumulator:
@@ -43,11 +46,12 @@ def test_short_run_writes_the_whole_story(example):
     assert "hp_metric" not in tags["scalars"]
     assert "epoch" not in tags["scalars"]  # Lightning's own: left out by lit-gd's logger
 
-    names = expected.parameters
+    drawn = [name for name, elements in expected.parameters.items() if elements >= MIN_HISTOGRAM_ELEMENTS]
     assert sorted(tags["histograms"]) == sorted(
-        f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in names
+        f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in drawn
     )
-    assert [event.step for event in record.Histograms(f"histogram/grad/{names[0]}")] == [0, 2]
+    for tag in tags["histograms"]:
+        assert [event.step for event in record.Histograms(tag)] == [0, 2]
 
     assert sorted(tags["images"]) == sorted(f"figures/{name}" for name in expected.figures)
     for tag in tags["images"]:
@@ -74,6 +78,15 @@ def test_train_metrics_come_with_each_validation_and_not_without():
     logged = scalars(run)
     assert [step for step, _ in logged["train/mse"]] == [step for step, _ in logged["val/mse"]] == [2, 5]
     assert "train/mse" not in scalars(fit_cli("relu_regression", "--trainer.limit_val_batches 0"))
+
+
+def test_histograms_of_tensors_of_any_size_on_request():
+    flags = "--trainer.max_epochs 2 --histograms.every_n_steps 1 --histograms.min_elements 1"
+    run = fit_cli("two_layer", flags)
+    names = EXPECTED["two_layer"].parameters
+    assert sorted(events(run).Tags()["histograms"]) == sorted(
+        f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in names
+    )
 
 
 def test_everything_extra_switches_off():
