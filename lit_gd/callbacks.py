@@ -2,6 +2,7 @@
 
 import csv
 import itertools
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,10 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+from tensorboard.plugins.hparams.summary_v2 import Discrete, Metric, hparams_pb
 from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
-from torch.utils.tensorboard.summary import hparams
 
 from lit_gd.module import GradientDescentExample
 
@@ -202,43 +204,90 @@ class FigureLogger(Callback):
         self._drawn_at_step = trainer.global_step
 
 
+HEADLINE_HPARAMS = ("model", "optimizer", "lr", "batch_size", "epochs")  # what tells runs apart
+
+
+def run_hyperparameters(trainer: Trainer, pl_module: LightningModule) -> dict[str, bool | int | float | str]:
+    """The run's hyperparameters: the headline ones (``HEADLINE_HPARAMS``) and ``data``, then every other
+    scalar constructor argument as ``model/<arg>``, ``data/<arg>``, ``optimizer/<arg>``."""
+    optimizer, data = trainer.optimizers[0], trainer.datamodule
+    params = {
+        "model": type(pl_module).__name__,
+        "data": type(data).__name__,
+        "optimizer": type(optimizer).__name__,
+        "lr": optimizer.defaults["lr"],
+        "batch_size": str(data.hparams.get("batch_size", "")),
+        "epochs": trainer.max_epochs,
+    }
+    for section, settings in (
+        ("model", pl_module.hparams),
+        ("data", data.hparams),
+        ("optimizer", optimizer.defaults),
+    ):
+        params |= {
+            f"{section}/{key}": value
+            for key, value in settings.items()
+            if key not in params and not key.startswith("_") and isinstance(value, (bool, int, float, str))
+        }
+    return params
+
+
+def _hparam_info(name: str, value: bool | int | float | str) -> api_pb2.HParamInfo:
+    """A column of TensorBoard's hparams table. Booleans get the domain {false, true}: shown and filtered
+    as booleans, not as 0.0000 and 1.0000. TensorBoard lists the columns ``differs`` first, then by name,
+    and ticks the first five: ``differs`` marks the headline ones, so those five are the columns shown."""
+    info = api_pb2.HParamInfo(name=name, differs=name in HEADLINE_HPARAMS)
+    if isinstance(value, bool):
+        Discrete([False, True]).update_hparam_info(info)
+    else:
+        info.type = api_pb2.DATA_TYPE_STRING if isinstance(value, str) else api_pb2.DATA_TYPE_FLOAT64
+    return info
+
+
+def _metric_info(tag: str) -> api_pb2.MetricInfo:
+    stage = {"train": Metric.TRAINING, "val": Metric.VALIDATION}.get(tag.partition("/")[0])
+    return Metric(tag, dataset_type=stage).as_proto()
+
+
+def _hparams_summary(tag: str, **plugin_data) -> Summary:
+    """One of the hparams plugin's summaries, made as its own writers (``summary_v2``) make them."""
+    data = plugin_data_pb2.HParamsPluginData(**plugin_data)
+    value = Summary.Value(
+        tag=tag, metadata=metadata.create_summary_metadata(data), tensor=metadata.NULL_TENSOR
+    )
+    return Summary(value=[value])
+
+
 class HParamsLogger(Callback):
     """Writes the run's hyperparameters for TensorBoard's hparams tab when training ends, with the run's
     metrics (their last values) as its columns, so that runs compare side by side.
 
-    The headline ones (``model``, ``data``, ``optimizer``, ``lr``, ``batch_size``, ``epochs``) come first;
-    every other scalar constructor argument follows as ``model/<arg>``, ``data/<arg>``, ``optimizer/<arg>``.
+    TensorBoard shows the first five hyperparameters and the first five metrics ticked: the headline
+    hyperparameters (``model``, ``optimizer``, ``lr``, ``batch_size``, ``epochs``), then ``train/loss``,
+    ``val/loss`` and the validation metrics; the others (``data``, ``model/<arg>``, ``data/<arg>``,
+    ``optimizer/<arg>``, the train metrics) follow, to tick in its list.
     """
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         writer = tensorboard_writer(trainer)
         if writer is None or trainer.global_rank:
             return
-        optimizer, data = trainer.optimizers[0], trainer.datamodule
-        params = {
-            "model": type(pl_module).__name__,
-            "data": type(data).__name__,
-            "optimizer": type(optimizer).__name__,
-            "lr": optimizer.defaults["lr"],
-            "batch_size": str(data.hparams.get("batch_size", "")),
-            "epochs": trainer.max_epochs,
-        }
-        for section, settings in (
-            ("model", pl_module.hparams),
-            ("data", data.hparams),
-            ("optimizer", optimizer.defaults),
+        params = run_hyperparameters(trainer, pl_module)
+        tags = dict.fromkeys(["train/loss", *trainer.callback_metrics])  # StepLogger's, then self.log's
+        # train/loss, val/loss, the other val/ metrics, then the rest, each in the order they were logged
+        metrics = sorted(tags, key=lambda tag: (tag != "train/loss", tag != "val/loss", tag[:4] != "val/"))
+        experiment = api_pb2.Experiment(
+            hparam_infos=[_hparam_info(name, value) for name, value in params.items()],
+            metric_infos=[
+                _metric_info(tag) for tag in metrics
+            ],  # each column filled with the tag's last value
+        )
+        end = plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS, end_time_secs=time.time())
+        for summary in (
+            _hparams_summary(metadata.EXPERIMENT_TAG, experiment=experiment),
+            hparams_pb(params, trial_id=trainer.log_dir),  # a group of its own: runs alike still show apart
+            _hparams_summary(metadata.SESSION_END_INFO_TAG, session_end_info=end),
         ):
-            params |= {
-                f"{section}/{key}": value
-                for key, value in settings.items()
-                if key not in params
-                and not key.startswith("_")
-                and isinstance(value, (bool, int, float, str))
-            }
-        metric_tags = {"train/loss": 0.0, **dict.fromkeys(trainer.callback_metrics, 0.0)}
-        metric_tags.pop("epoch", None)
-        # hparams() names the metric columns; TensorBoard fills each with the last value of that scalar tag
-        for summary in hparams(params, metric_tags):
             writer.file_writer.add_summary(summary)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from tensorboard.plugins.hparams import plugin_data_pb2
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 
 from lit_gd.callbacks import ParameterHistograms
 from tests.examples import EXPECTED
@@ -68,8 +68,20 @@ def test_short_run_writes_the_whole_story(example):
     logged = hparams["_hparams_/session_start_info"].session_start_info.hparams
     assert {"model", "data", "optimizer", "lr", "batch_size", "epochs"} <= set(logged)
     assert logged["epochs"].number_value == 3 and logged["batch_size"].string_value == "full"
-    columns = {info.name.tag for info in hparams["_hparams_/experiment"].experiment.metric_infos}
+    assert logged["data/shuffle"].WhichOneof("kind") == "bool_value"  # a boolean, not 0.0
+    experiment = hparams["_hparams_/experiment"].experiment
+    columns = {info.name.tag for info in experiment.metric_infos}
     assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in expected.metrics} <= columns
+    # TensorBoard ticks the first five metrics and the first five hyperparameters, those marked `differs`
+    # first: the headline ones, and the losses with the validation metrics
+    shown = [info.name.tag for info in experiment.metric_infos][: 2 + len(expected.metrics)]
+    assert shown[:2] == ["train/loss", "val/loss"]
+    assert sorted(shown[2:]) == sorted(f"val/{metric}" for metric in expected.metrics)
+    headline = {info.name for info in experiment.hparam_infos if info.differs}
+    assert headline == {"model", "optimizer", "lr", "batch_size", "epochs"}
+    shuffle = next(info for info in experiment.hparam_infos if info.name == "data/shuffle")
+    assert shuffle.type == api_pb2.DATA_TYPE_BOOL
+    assert [value.bool_value for value in shuffle.domain_discrete.values] == [False, True]
 
 
 @pytest.mark.slow
