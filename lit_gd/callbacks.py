@@ -51,7 +51,7 @@ class StepLogger(Callback):
         # Listed once: every named_parameters() call walks the module tree, torchmetrics modules included,
         # at about 50 us a time, more than a tiny model's whole step.
         self._params = [param for _, param in params]
-        self._log_elements = sum(p.numel() for _, p in params) <= self.max_param_elements
+        self._log_elements = self.logs_elements(pl_module)
         names = [
             name if p.numel() == 1 else ".".join([name, *map(str, index)])
             for name, p in params
@@ -61,6 +61,11 @@ class StepLogger(Callback):
         norms = [f"grad_norm/{name}" for name, _ in params] + ["grad_norm/total"]
         self.tags = ["train/loss", *elements, *norms]
         self._written.clear()
+
+    def logs_elements(self, model: LightningModule) -> bool:
+        """Whether ``param/<name>`` and ``grad/<name>`` are logged for the model: at most
+        ``max_param_elements`` parameter elements in all."""
+        return sum(p.numel() for p in model.parameters()) <= self.max_param_elements
 
     def gradient_norms(self, params: list[Tensor]) -> Tensor:
         """Each parameter's gradient norm, then their total: what Lightning's ``grad_norm`` computes, but

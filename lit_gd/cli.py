@@ -30,6 +30,7 @@ from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import LOG_DIR, check_checkpoint, claim_run_folder, fit_summary, latest_last_checkpoint
+from lit_gd.story import StoryWriter
 
 # Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
 # the others are deprecations inside Lightning 2.6 itself (of torch's pytree API, torchmetrics' update flag,
@@ -48,6 +49,7 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(FigureLogger, "figures")
         parser.add_lightning_class_args(DivergenceGuard, "divergence")
         parser.add_lightning_class_args(DeadReLUMonitor, "dead_relu")
+        parser.add_lightning_class_args(StoryWriter, "story")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.add_lightning_class_args(ModelCheckpoint, "last_checkpoint")
         parser.add_argument(
@@ -65,6 +67,14 @@ class LitGdCLI(LightningCLI):
         )
         # The figures are drawn from what the step logger recorded
         parser.link_arguments("step_logger", "figures.step_logger", apply_on="instantiate")
+        # The story's table of steps comes from the same record, and its diagnoses from the guards
+        parser.link_arguments("step_logger", "story.step_logger", apply_on="instantiate")
+        parser.link_arguments(
+            ("divergence", "dead_relu"),
+            "story.guards",
+            compute_fn=lambda *guards: guards,
+            apply_on="instantiate",
+        )
         # Input sizes come from the data: every model's in_features is the data's column count.
         parser.link_arguments(
             "data",

@@ -76,12 +76,18 @@ def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
         lines.append(
             "  last validation: " + ", ".join(f"{name} {value:.4g}" for name, value in validation.items())
         )
-    params = list(model.named_parameters())
-    if sum(p.numel() for _, p in params) <= 16:
-        lines += [f"  {name} = {_format(p.detach())}" for name, p in params]
+    lines += [f"  {line}" for line in parameter_lines(model)]
     if trainer.log_dir is not None and trainer.logger is not None:
         lines.append(f"  TensorBoard: tensorboard --logdir {trainer.log_dir}")
     return "\n".join(lines)
+
+
+def parameter_lines(model: GradientDescentExample) -> list[str]:
+    """``name = value`` for each parameter of a model of at most 16 parameter elements; none for a larger."""
+    params = list(model.named_parameters())
+    if sum(p.numel() for _, p in params) > 16:
+        return []
+    return [f"{name} = {_format(p.detach())}" for name, p in params]
 
 
 def _format(tensor: Tensor) -> str:

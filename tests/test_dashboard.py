@@ -1,7 +1,9 @@
-"""What TensorBoard shows beyond the step scalars: metrics per stage, histograms, figures, the graph and
-the hyperparameters, each switchable; and a real TensorBoard server serving a run."""
+"""What TensorBoard shows beyond the step scalars: metrics per stage, histograms, figures, the graph, the
+hyperparameters and each run's story (its page of custom scalars and its text); and a real TensorBoard
+server serving them."""
 
 import json
+import re
 import socket
 import struct
 import subprocess
@@ -9,15 +11,20 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.custom_scalar import metadata as custom_scalar_metadata
 from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 
 from lit_gd.callbacks import ParameterHistograms
+from lit_gd.examples import EXAMPLES
 from tests.examples import EXPECTED
-from tests.helpers import fit_cli, latest_run, lit_gd, scalars, values
+from tests.helpers import fit_cli, latest_run, lit_gd, lit_gd_fails, scalars, values
 
 MIN_HISTOGRAM_ELEMENTS = ParameterHistograms().min_elements  # 8: smaller tensors get no histogram
 
@@ -31,6 +38,30 @@ def events(run: Path) -> EventAccumulator:
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     return struct.unpack(">II", data[16:24])
+
+
+def story_page(record: EventAccumulator) -> tuple[str, dict[str, list[str]]]:
+    """The run's custom scalars layout: its one category's title, and each chart's tag patterns by title."""
+    (event,) = record.Tensors(custom_scalar_metadata.CONFIG_SUMMARY_TAG)
+    (category,) = layout_pb2.Layout.FromString(event.tensor_proto.string_val[0]).category
+    return category.title, {chart.title: list(chart.multiline.tag) for chart in category.chart}
+
+
+def story_text(record: EventAccumulator) -> tuple[int, str]:
+    """The step and the Markdown of the run's story text."""
+    (event,) = record.Tensors("story")
+    return event.step, event.tensor_proto.string_val[0].decode()
+
+
+def table_of_steps(text: str) -> list[str]:
+    """The rows of the story's table of steps, below its header."""
+    section = text.partition("### First and last steps")[2].partition("###")[0]
+    return [line for line in section.splitlines() if line.startswith("| ")][1:]
+
+
+def charted(patterns: list[str], tags: list[str]) -> set[str]:
+    """The tags a custom scalars chart draws: those a pattern matches at their start, as TensorBoard does."""
+    return {tag for tag in tags if any(re.match(pattern, tag) for pattern in patterns)}
 
 
 @pytest.mark.parametrize("example", EXPECTED)
@@ -61,6 +92,19 @@ def test_short_run_writes_the_whole_story(example):
 
     assert tags["graph"]
 
+    title, charts = story_page(record)
+    assert title == example
+    params = list(expected.parameters) if sum(expected.parameters.values()) <= 16 else []
+    assert [chart for chart in charts if chart.startswith("gradient of ")] == [
+        f"gradient of {n}" for n in params
+    ]
+    assert charted(charts["loss"], tags["scalars"]) == {"train/loss", "val/loss"}
+    assert charted(charts["gradient norms"], tags["scalars"]) == {
+        f"grad_norm/{name}" for name in [*expected.parameters, "total"]
+    }
+    step, text = story_text(record)
+    assert step == 3 and text.startswith(f"**{EXAMPLES[example][0].__name__}** on ")
+
     hparams = {
         key: plugin_data_pb2.HParamsPluginData.FromString(content)
         for key, content in record.PluginTagToContent("hparams").items()
@@ -82,6 +126,105 @@ def test_short_run_writes_the_whole_story(example):
     shuffle = next(info for info in experiment.hparam_infos if info.name == "data/shuffle")
     assert shuffle.type == api_pb2.DATA_TYPE_BOOL
     assert [value.bool_value for value in shuffle.domain_discrete.values] == [False, True]
+
+
+def test_the_not_gate_tells_its_story():
+    """Tutorial 003's NOT gate: its page charts w, b, their gradients and the norms; its text has the
+    tutorial's table, every figure as float32 prints it."""
+    record = events(fit_cli("not_gate"))
+    tags = record.Tags()["scalars"]
+    _, charts = story_page(record)
+    assert list(charts) == ["loss", "w", "gradient of w", "b", "gradient of b", "gradient norms"]
+    assert [charted(charts[title], tags) for title in ("w", "gradient of w", "b", "gradient of b")] == [
+        {"param/w"},
+        {"grad/w"},
+        {"param/b"},
+        {"grad/b"},
+    ]
+    step, text = story_text(record)
+    assert step == 5
+    for line in [
+        "**NotGate** on **NotGateData**: 5 steps, from step 0.",
+        "The NOT gate as one sigmoid neuron, a = sigmoid(w·x + b) (tutorial 003 in docs/tutorials.md).",
+        "Plain SGD: after each step's backward pass, every parameter p ← p − 10 · ∂loss/∂p. Each step's loss"
+        " is taken over the whole training set, 2 training points: batch gradient descent.",
+        "| lr | 10.0 |",
+        "| data/shuffle | False |",
+        "| step | train/loss | param/w | param/b | grad/w | grad/b |",
+        "| 0 | 0.5183403 | 3.0 | 1.0 | 0.017345048 | -0.03553204 |",
+        "| 1 | 0.50608575 | 2.8265495 | 1.3553203 | 0.014591205 | -0.018819224 |",
+        "| 4 | 0.4955888 | 2.3969855 | 1.7300582 | 0.015374393 | -0.0038856817 |",
+        "### Parameters at the end (step 5)",
+        "    w = 2.243242\n    b = 1.768915",
+        "Nothing: no divergence, no dead ReLUs.",
+    ]:
+        assert line in text
+
+
+def test_the_quadratic_heads_for_its_minimum():
+    """x -> -1: the chart of x draws target/x, a line at -1 across the run; the table shows the first and
+    the last five steps."""
+    run = fit_cli("quadratic")
+    record = events(run)
+    _, charts = story_page(record)
+    assert charted(charts["x → -1"], record.Tags()["scalars"]) == {"param/x", "target/x"}
+    assert scalars(run)["target/x"] == [(0, -1.0), (49, -1.0)]
+    _, text = story_text(record)
+    rows = table_of_steps(text)
+    steps = [row.split(" | ")[0].removeprefix("| ") for row in rows]
+    assert steps == [*map(str, range(5)), "…", *map(str, range(45, 50))]
+    assert rows[0] == "| 0 | 36.0 | 5.0 | 12.0 |"  # y = 36 and its gradient 2x + 2 = 12 at x = 5
+    assert rows[1] == "| 1 | 23.039999 | 3.8 | 9.6 |"
+    assert "    x = -0.9999143" in text
+
+
+@pytest.mark.parametrize(
+    "flags, optimum",
+    [
+        ("", {"w": 2.0, "b": 0.0}),  # y = 2x
+        ("--model.bias false", {"w": 2.0}),
+        (  # tutorial 000's study hours and exam scores
+            "--data.x '[10, 20, 30, 40]' --data.y '[480, 520, 710, 680]' --model.lr 1e-4",
+            {"w": 7.9, "b": 400.0},
+        ),
+    ],
+)
+def test_linear_regression_heads_for_the_least_squares_line(flags, optimum):
+    run = fit_cli("linear_regression", f"{flags} --trainer.max_epochs 20")
+    logged = scalars(run)
+    assert {name: logged[f"target/{name}"] for name in optimum} == {
+        name: [(0, pytest.approx(value)), (19, pytest.approx(value))] for name, value in optimum.items()
+    }
+    _, charts = story_page(events(run))
+    assert [title for title in charts if "→" in title] == [f"{n} → {v:g}" for n, v in optimum.items()]
+
+
+def test_the_story_says_what_the_guards_said(capsys):
+    _, text = story_text(events(fit_cli("two_layer")))
+    assert "| step | train/loss | grad_norm/linear1.weight |" in text  # 13 elements: the norms, not each
+    assert "| 2 | 100.0 | 0.0 | 0.0 | 0.0 | 0.0 | 0.0 |" in text
+    for layer, units in (("hidden_relu", 3), ("output_relu", 1)):
+        assert f"- dead ReLUs: all {units} unit(s) of '{layer}' have output 0 on every training point" in text
+
+    lit_gd_fails("fit --config configs/linear_regression.yaml --model.lr 1e6", capsys)
+    step, text = story_text(events(latest_run("linear_regression")))
+    assert step == 3 and "- training diverged at step 3: the loss is inf" in text
+
+
+def test_a_resumed_run_tells_its_own_steps():
+    fit_cli("not_gate", "--trainer.max_epochs 2 --figures.enabled false")
+    resumed = fit_cli("not_gate", "--trainer.max_epochs 4 --figures.enabled false --ckpt_path last")
+    step, text = story_text(events(resumed))
+    assert step == 4 and "**NotGate** on **NotGateData**: 2 steps, from step 2." in text
+    assert [row.split(" | ")[:3] for row in table_of_steps(text)] == [
+        ["| 2", "0.50116986", "2.6806376"],
+        ["| 3", "0.49811363", "2.5405037"],
+    ]
+
+
+def test_no_tensorboard_no_story():
+    lit_gd("fit --config configs/not_gate.yaml --trainer.logger false --trainer.max_epochs 2")
+    assert not list(Path().rglob("events.out.tfevents.*"))
 
 
 @pytest.mark.slow
@@ -137,9 +280,9 @@ def _get(url: str):
         return json.loads(response.read())
 
 
-@pytest.mark.slow
-def test_tensorboard_server_serves_the_run():
-    fit_cli("not_gate")
+@contextmanager
+def tensorboard_serving() -> Iterator[str]:
+    """A TensorBoard server of ./logs on a free port, once it serves a run: its URL for data."""
     port = _free_port()
     tensorboard = Path(sys.executable).with_name("tensorboard")
     server = subprocess.Popen(
@@ -152,20 +295,69 @@ def test_tensorboard_server_serves_the_run():
         deadline = time.monotonic() + 60
         while True:
             try:
-                runs = _get(f"{base}/runs")
-                if runs:
+                if _get(f"{base}/runs"):
                     break
             except OSError:
                 pass
             assert time.monotonic() < deadline, "TensorBoard did not serve the run within 60 s"
             time.sleep(0.5)
-        assert runs == ["not_gate/version_0"]
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_tensorboard_server_serves_the_run():
+    fit_cli("not_gate")
+    with tensorboard_serving() as base:
+        assert _get(f"{base}/runs") == ["not_gate/version_0"]
         tags = _get(f"{base}/plugin/scalars/tags")["not_gate/version_0"]
         assert {"train/loss", "param/w", "grad/b", "grad_norm/total", "val/accuracy"} <= set(tags)
         query = urllib.parse.urlencode({"run": "not_gate/version_0", "tag": "train/loss"})
         series = _get(f"{base}/plugin/scalars/scalars?{query}")
         assert [step for _, step, _ in series] == [0, 1, 2, 3, 4]
         assert series[0][2] == pytest.approx(0.5183403, rel=1e-6)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_tensorboard_serves_the_story():
+    """The story page, the story text and the hparams columns as TensorBoard's own HTTP API serves them to
+    its pages: the quadratic's chart of x with its target, the NOT gate's table."""
+    fit_cli("not_gate")
+    fit_cli("quadratic")
+    with tensorboard_serving() as base:
+        layout = _get(f"{base}/plugin/custom_scalars/layout")
+        charts = {
+            category["title"]: {chart["title"]: chart["multiline"]["tag"] for chart in category["chart"]}
+            for category in layout["category"]
+        }
+        assert list(charts) == ["not_gate", "quadratic"]
+        assert list(charts["quadratic"]) == ["loss", "x → -1", "gradient of x", "gradient norms"]
+        query = urllib.parse.urlencode(
+            {"run": "quadratic/version_0", "tag": charts["quadratic"]["x → -1"][1]}
+        )
+        target = _get(f"{base}/plugin/custom_scalars/scalars?{query}")
+        assert [[step, value] for _, step, value in target["tag_to_events"]["target/x"]] == [
+            [0, -1],
+            [49, -1],
+        ]
+
+        query = urllib.parse.urlencode({"run": "not_gate/version_0", "tag": "story"})
+        (text,) = _get(f"{base}/plugin/text/text?{query}")  # Markdown, as TensorBoard renders it
+        assert text["step"] == 5
+        assert "<td>0</td>\n<td>0.5183403</td>\n<td>3.0</td>" in text["text"]
+
+        query = urllib.parse.urlencode({"request": json.dumps({"experimentName": ""})})
+        experiment = _get(f"{base}/plugin/hparams/experiment?{query}")
+        hparams = {info["name"]: info for info in experiment["hparamInfos"]}
+        assert list(hparams)[:5] == [
+            "batch_size",
+            "epochs",
+            "lr",
+            "model",
+            "optimizer",
+        ]  # ticked: the first 5
+        assert hparams["data/shuffle"]["type"] == "DATA_TYPE_BOOL"
+        metrics = [info["name"]["tag"] for info in experiment["metricInfos"]]
+        assert metrics[:2] == ["train/loss", "val/loss"]
