@@ -3,8 +3,8 @@
 The page, a category named after the example: the loss; each parameter, beside the value it should reach
 where the example knows it (``target/<name>``, see ``GradientDescentExample.optimum``); its gradient; the
 gradient norms. The text, ``story``: what the example is (its file's docstring), its update rule, the
-hyperparameters, the first and last steps as the tutorials print them, the final parameters, and what the
-guards said of the run.
+first and last steps as the tutorials print them, the final parameters, what the guards said of the run,
+and its hyperparameters.
 """
 
 import inspect
@@ -117,15 +117,15 @@ def story_text(
             inspect.getdoc(inspect.getmodule(type(model))) or "",
             "### Update rule",
             update_rule(trainer),
-            "### Hyperparameters",
-            "| hyperparameter | value |\n|---|---|\n"
-            + "\n".join(f"| {k} | {v} |" for k, v in hparams.items()),
             "### First and last steps",
             steps_table(step_logger.tags, step_logger.series, first_step),
             f"### Parameters at the end (step {trainer.global_step})",
             "\n".join(f"    {line}" for line in final),
             "### What the guards said",
             "\n".join(f"- {message}" for message in diagnoses) or "Nothing: no divergence, no dead ReLUs.",
+            "### Hyperparameters",
+            "| hyperparameter | value |\n|---|---|\n"
+            + "\n".join(f"| {hparam} | {value} |" for hparam, value in hparams.items()),
         ]
     )
 
