@@ -290,7 +290,7 @@ class HParamsLogger(Callback):
         end = plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS, end_time_secs=time.time())
         for summary in (
             _hparams_summary(metadata.EXPERIMENT_TAG, experiment=experiment),
-            hparams_pb(params, trial_id=trainer.log_dir),  # a group of its own: runs alike still show apart
+            hparams_pb(params, trial_id=""),  # no group: TensorBoard shows the run, named as it names it
             _hparams_summary(metadata.SESSION_END_INFO_TAG, session_end_info=end),
         ):
             writer.file_writer.add_summary(summary)
