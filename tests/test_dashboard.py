@@ -113,6 +113,7 @@ def test_short_run_writes_the_whole_story(example):
     assert {"model", "data", "optimizer", "lr", "batch_size", "epochs"} <= set(logged)
     assert logged["epochs"].number_value == 3 and logged["batch_size"].string_value == "full"
     assert logged["data/shuffle"].WhichOneof("kind") == "bool_value"  # a boolean, not 0.0
+    assert hparams["_hparams_/session_start_info"].session_start_info.group_name == ""  # named as the run
     experiment = hparams["_hparams_/experiment"].experiment
     columns = {info.name.tag for info in experiment.metric_infos}
     assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in expected.metrics} <= columns
