@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from tensorboard.compat.proto.summary_pb2 import Summary
@@ -16,6 +17,7 @@ from tensorboard.plugins.hparams.summary_v2 import Discrete, Metric, hparams_pb
 from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 
+from lit_gd.errors import TrainingStopped
 from lit_gd.module import GradientDescentExample
 
 
@@ -166,8 +168,21 @@ class ParameterHistograms(Callback):
         # default lays some 1500 fixed edges: a 10 KB event, about 1 ms, for a 16-value tensor.
         step = trainer.global_step
         for name, param in self._params:
-            writer.add_histogram(f"histogram/param/{name}", param.detach(), step, bins=30)
-            writer.add_histogram(f"histogram/grad/{name}", param.grad, step, bins=30)
+            for kind, values in (("param", param.detach()), ("grad", param.grad)):
+                self._write(writer, f"histogram/{kind}/{name}", values, step)
+
+    @staticmethod
+    def _write(writer: SummaryWriter, tag: str, values: Tensor, step: int) -> None:
+        """One histogram, in float64 so that huge values still get 30 distinct bucket edges; values that
+        are not all finite have no histogram (the divergence guard speaks for them), nor do values so large
+        and alike that no 30 buckets of them can be told apart."""
+        values = values.double()
+        if not torch.isfinite(values).all():
+            return
+        try:
+            writer.add_histogram(tag, values, step, bins=30)
+        except ValueError:  # numpy: "Too many bins for data range"
+            return
 
 
 class FigureLogger(Callback):
@@ -193,6 +208,10 @@ class FigureLogger(Callback):
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._draw(trainer, pl_module)
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, TrainingStopped):  # a stopped run (signal, guard) still shows its pictures
+            self._draw(trainer, pl_module)
 
     def _draw(self, trainer: Trainer, pl_module: GradientDescentExample) -> None:
         writer = tensorboard_writer(trainer)
@@ -273,6 +292,10 @@ class HParamsLogger(Callback):
     ``optimizer/<arg>``, the train metrics) follow, to tick in its list.
     """
 
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, TrainingStopped):  # a stopped run compares beside the others too
+            self.on_train_end(trainer, pl_module)
+
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         writer = tensorboard_writer(trainer)
         if writer is None or trainer.global_rank:
@@ -294,6 +317,22 @@ class HParamsLogger(Callback):
             _hparams_summary(metadata.SESSION_END_INFO_TAG, session_end_info=end),
         ):
             writer.file_writer.add_summary(summary)
+
+
+class LastCheckpoint(ModelCheckpoint):
+    """Lightning's ModelCheckpoint keeping ``last.ckpt``: lit-gd has it write every ``train_time_interval``
+    of training (a kill or a power cut then costs at most that much) and always when fit ends. Lightning's
+    own skips the end when a timed save came before; ``save_last_now`` writes it on demand (a signal).
+    Each write is atomic (Lightning's): a failed one leaves the previous file whole."""
+
+    def save_last_now(self, trainer: Trainer) -> None:
+        if self.save_last:
+            trainer.save_checkpoint(
+                self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST), self.save_weights_only
+            )
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.save_last_now(trainer)
 
 
 class PredictionWriter(Callback):

@@ -5,31 +5,53 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
+import ctypes
+import importlib
+import inspect
 import os
 import re
 import signal
 import sys
 import warnings
 from argparse import ArgumentError
+from datetime import timedelta
 from pathlib import Path
 
 import torch
+from jsonargparse import Namespace
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-import lit_gd.csv_data  # noqa: F401  (the user's own data, known by class name: --data CSVRegressionData)
-import lit_gd.examples  # noqa: F401  (the registry: every example's classes, known by name)
-from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
+from lit_gd.callbacks import (
+    FigureLogger,
+    HParamsLogger,
+    LastCheckpoint,
+    ParameterHistograms,
+    PredictionWriter,
+    StepLogger,
+)
+from lit_gd.csv_data import (  # known by name: --data CSVRegressionData
+    CSVClassificationData,
+    CSVRegressionData,
+)
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, TrainingStopped
-from lit_gd.examples import example_name
-from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
+from lit_gd.examples import EXAMPLES, example_name  # the registry: every example's classes, known by name
+from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
-from lit_gd.runs import LOG_DIR, check_checkpoint, claim_run_folder, fit_summary, latest_last_checkpoint
+from lit_gd.runs import (
+    LOG_DIR,
+    check_checkpoint_fits,
+    claim_run_folder,
+    fit_summary,
+    newest_checkpoint,
+    read_checkpoint,
+)
 from lit_gd.story import StoryWriter
 
 # Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
@@ -49,9 +71,10 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(FigureLogger, "figures")
         parser.add_lightning_class_args(DivergenceGuard, "divergence")
         parser.add_lightning_class_args(DeadReLUMonitor, "dead_relu")
+        parser.add_lightning_class_args(SaturationMonitor, "saturation")
         parser.add_lightning_class_args(StoryWriter, "story")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        parser.add_lightning_class_args(ModelCheckpoint, "last_checkpoint")
+        parser.add_lightning_class_args(LastCheckpoint, "last_checkpoint")
         parser.add_argument(
             "--log_graph", type=bool, default=True, help="Draw the model's graph in TensorBoard."
         )
@@ -63,6 +86,7 @@ class LitGdCLI(LightningCLI):
                 "checkpoint.filename": "best-{epoch}",
                 "last_checkpoint.save_last": True,
                 "last_checkpoint.save_top_k": 0,
+                "last_checkpoint.train_time_interval": timedelta(seconds=60),
             }
         )
         # The figures are drawn from what the step logger recorded
@@ -70,7 +94,7 @@ class LitGdCLI(LightningCLI):
         # The story's table of steps comes from the same record, and its diagnoses from the guards
         parser.link_arguments("step_logger", "story.step_logger", apply_on="instantiate")
         parser.link_arguments(
-            ("divergence", "dead_relu"),
+            ("divergence", "dead_relu", "saturation"),
             "story.guards",
             compute_fn=lambda *guards: guards,
             apply_on="instantiate",
@@ -85,18 +109,84 @@ class LitGdCLI(LightningCLI):
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         super().parse_arguments(parser, args)
-        # Before LightningCLI reads the checkpoint's hyperparameters: resolve 'last', refuse what can't load.
-        config = self.config.get(self.config.get("subcommand") or "", {})
-        if config.get("ckpt_path") == "last":
-            config["ckpt_path"] = str(latest_last_checkpoint(config["model"]["class_path"]))
-        elif config.get("ckpt_path"):
-            check_checkpoint(config["ckpt_path"])
+        self.argv = list(args) if isinstance(args, (list, tuple)) else sys.argv[1:]
+        self.checkpoint: dict | None = None
+        subcommand = self.config.get("subcommand")
+        config = self.config.get(subcommand or "", {})
+        if config.get("ckpt_path"):
+            self._check_checkpoint(config, resumable=subcommand == "fit")
+
+    def _check_checkpoint(self, config: Namespace, resumable: bool) -> None:
+        """Before LightningCLI reads the checkpoint's hyperparameters into the config (where they would win
+        over the user's flags): resolve 'last', refuse a checkpoint that cannot serve, and refuse flags that
+        contradict it."""
+        asked = config["model"]["class_path"]
+        model_class = known_model(asked)
+        given = config["ckpt_path"]
+        path = Path(given) if given != "last" else newest_checkpoint(example_name(model_class))
+        self.checkpoint = read_checkpoint(path, resumable)
+        hparams = self.checkpoint.get("hyper_parameters", {})
+        held = hparams.get("_class_path", asked)
+        held_class = known_model(held)  # found by name: nothing a file names is imported
+        if held_class is not model_class:
+            what = held if held_class is None else f"{held} ({example_name(held_class)})"
+            raise InputError(
+                f"--ckpt_path {path} holds a model of class {what} but the config asks for {asked}"
+                f" ({example_name(model_class)}): give a checkpoint of that example, or its own config"
+            )
+        for key, value in config["model"]["init_args"].items():
+            theirs = hparams.get(key, value)
+            if (
+                key != "in_features"
+                and theirs != value
+                and self._chosen(f"--model.{key}", value, model_class)
+            ):
+                raise InputError(
+                    f"--model.{key} {as_flag(value)} contradicts the checkpoint {path}, trained with {key}"
+                    f" {as_flag(theirs)}:"
+                    " leave the flag out to take the checkpoint's value"
+                )
+        config["ckpt_path"] = str(path)
+        if int(os.environ.get("LOCAL_RANK", 0)) == 0:
+            doing = "resuming from" if resumable else "using"
+            print(f"lit-gd: {doing} {path}, saved at step {self.checkpoint['global_step']}", file=sys.stderr)
+
+    def _chosen(self, flag: str, value, owner: type) -> bool:
+        """Whether the user chose a value: a flag on the command line, or a value from a config file that
+        differs from the class's default."""
+        return self._on_command_line(flag) or value != constructor_default(owner, flag.rpartition(".")[2])
+
+    def _on_command_line(self, flag: str) -> bool:
+        section, _, key = flag.removeprefix("--").partition(".")
+        spellings = (flag, f"--{section}.init_args.{key}")
+        return any(arg.partition("=")[0] in spellings for arg in self.argv)
+
+    def after_instantiate_classes(self) -> None:
+        if self.checkpoint is not None:
+            check_checkpoint_fits(self._get(self.config, "ckpt_path"), self.checkpoint, self.model)
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         if config.get("lr_scheduler") and not config.get("optimizer"):
             # LightningCLI would silently keep the model's own optimizer and drop the schedule
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
+        if any(
+            arg.partition("=")[0] in ("--model.in_features", "--model.init_args.in_features")
+            for arg in self.argv
+        ):
+            raise InputError(
+                "--model.in_features is set by lit-gd from the data's input columns: leave it out"
+            )
+        optimizer = config.get("optimizer")
+        if optimizer and "lr" in optimizer["init_args"]:
+            # --model.lr is the lr of whichever optimizer runs, unless --optimizer.lr says otherwise
+            model_class, lr = known_model(config["model"]["class_path"]), config["model"]["init_args"]["lr"]
+            optimizer_class = import_class(optimizer["class_path"])
+            chosen_for_optimizer = self._chosen(
+                "--optimizer.lr", optimizer["init_args"]["lr"], optimizer_class
+            )
+            if model_class and not chosen_for_optimizer and self._chosen("--model.lr", lr, model_class):
+                optimizer["init_args"]["lr"] = lr
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         config = self._get(self.config_init, "trainer")
@@ -105,7 +195,7 @@ class LitGdCLI(LightningCLI):
             kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
                 LOG_DIR,
                 name=name,
-                version=claim_run_folder(Path(LOG_DIR, name)),
+                version=claim_run_folder(name),
                 default_hp_metric=False,
                 log_graph=self._get(self.config, "log_graph"),
             )
@@ -118,38 +208,60 @@ class LitGdCLI(LightningCLI):
             if bar_wanted and not any(isinstance(c, ProgressBar) for c in given)
             else []
         )
-        self.interrupt = GracefulInterrupt()  # after fit, it says whether a signal stopped the run
-        kwargs["callbacks"] = [*given, *bar, self.interrupt]
+        interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
+        kwargs["callbacks"] = [*given, *bar, interrupt]
         return super().instantiate_trainer(**kwargs)
 
+    def fit(self, **kwargs) -> None:
+        """``trainer.fit``; a run stopped by a signal prints its summary too: its steps so far are kept."""
+        try:
+            self.trainer.fit(**kwargs)
+        except TrainingStopped as stopped:
+            if stopped.signalled:
+                self._print_summary()
+            raise
+
     def after_fit(self) -> None:
+        self._print_summary()
+
+    def _print_summary(self) -> None:
         summary = fit_summary(self.trainer, self.model)  # on every process: trainer.log_dir is collective
         if self.trainer.is_global_zero:
             print(summary)
-        received = self.interrupt.received
-        if received is not None:
-            raise TrainingStopped(
-                f"stopped by {signal.Signals(received).name} at step {self.trainer.global_step}; last.ckpt is"
-                " saved: resume with --ckpt_path last",
-                exit_code=128 + received,
-            )
 
 
 def main(args: ArgsType = None) -> None:
     """The ``lit-gd`` console script; tests call it with an argument list. A user's mistake, or a run that
     had to stop, ends with one line on stderr and a non-zero exit, never a traceback."""
+    if LAUNCHED_BY_LIGHTNING:
+        _end_with_launcher()
     try:
         run_cli(args)
+    except KeyboardInterrupt:  # Ctrl-C before training started, or a second one during it
+        _fail("interrupted (Ctrl-C); checkpoints written before are kept", exit_code=130, fresh_line=True)
+    except SIGTERMException:  # SIGTERM while Lightning set up, before lit-gd's handler took over
+        _fail("stopped by SIGTERM before training started", exit_code=143, fresh_line=True)
     except ArgumentError as error:  # jsonargparse could not parse the command line or a config
         _fail(condense_parse_error(str(error)), exit_code=2)
     except (MisconfigurationException, ModuleNotFoundError) as error:  # Lightning refused a trainer setting
         _fail(" ".join(str(error).split()))
     except Exception as error:
         cause = _reported_error(error)
-        if cause is None:
+        if isinstance(cause, (InputError, TrainingStopped)):
+            _fail(str(cause), getattr(cause, "exit_code", 1), fresh_line=isinstance(cause, TrainingStopped))
+        elif isinstance(cause, OSError):
+            where = f" {cause.filename}" if cause.filename else ""
+            _fail(
+                f"cannot write{where}: {cause.strerror}; checkpoints already written are kept",
+                fresh_line=True,
+            )
+        elif another_process_ended(cause):
+            _fail(
+                f"another process of this run ended ({_first_line(cause)}); nothing more is written",
+                fresh_line=True,
+            )
+        else:
             raise
-        stopped_mid_run = isinstance(cause, TrainingStopped)
-        _fail(str(cause), getattr(cause, "exit_code", 1), fresh_line=stopped_mid_run)
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's
@@ -157,9 +269,34 @@ def main(args: ArgsType = None) -> None:
             torch.distributed.destroy_process_group()
 
 
+# A process that Lightning started for DDP, beside the one the user started (which prints for the run)
+LAUNCHED_BY_LIGHTNING = int(os.environ.get("LOCAL_RANK", 0)) > 0
+
+
+def _end_with_launcher() -> None:
+    """Ends this process when the one that launched it ends, even by kill -9, instead of leaving it
+    waiting for the dead one in a collective (Linux's parent-death signal)."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the launcher was gone already
+            os._exit(1)
+
+
+def _first_line(error: BaseException) -> str:
+    """The gist of an error from torch's C++ side: its first sentence, without the source location."""
+    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return re.sub(r"^\[[^\]]*\]\s*", "", line).split(". ")[0]
+
+
 def _fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
-    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing."""
-    print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
+    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing.
+    The processes Lightning launched for DDP exit silently: the user's own process speaks for the run."""
+    if not LAUNCHED_BY_LIGHTNING:
+        try:
+            print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
+        except OSError:  # the terminal is gone (SIGHUP)
+            pass
     sys.exit(exit_code)
 
 
@@ -169,8 +306,7 @@ def condense_parse_error(message: str) -> str:
     section = re.search(r'Parser key "([\w.]+)"', message)
     unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
     if section and unknown_class and section[1] in ("model", "data"):
-        base = GradientDescentExample if section[1] == "model" else TensorDataModule
-        choices = ", ".join(_subclass_names(base))
+        choices = ", ".join(sorted(cls.__name__ for cls in CHOICES[section[1]]))
         return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
     nested = re.findall(r"NestedArg\(key='([\w.]+)', val='(.*?)'\)", message)
     given = re.search(r"(?:Got|Given) value: (.*)", message)
@@ -184,20 +320,65 @@ def condense_parse_error(message: str) -> str:
     return " ".join(message.split())
 
 
-def _subclass_names(base: type) -> list[str]:
-    found, pending = set(), [base]
+# What --model and --data offer by class name: the registry's examples, and the user's own CSV data
+CHOICES = {
+    "model": [model for model, _ in EXAMPLES.values()],
+    "data": [data for _, data in EXAMPLES.values()] + [CSVRegressionData, CSVClassificationData],
+}
+
+
+def subclasses(base: type) -> list[type]:
+    found, pending = [], [base]
     while pending:
         for subclass in pending.pop().__subclasses__():
-            found.add(subclass.__name__)
+            found.append(subclass)
             pending.append(subclass)
-    return sorted(found)
+    return found
 
 
-def _reported_error(error: BaseException | None) -> InputError | TrainingStopped | None:
-    """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped."""
-    while error is not None and not isinstance(error, (InputError, TrainingStopped)):
+def known_model(class_path: str) -> type[GradientDescentExample] | None:
+    """The model class a config or a checkpoint names (``lit_gd.NotGate`` or its module's path), among the
+    classes already imported; None for any other name."""
+    for model in subclasses(GradientDescentExample):
+        if class_path in (f"lit_gd.{model.__name__}", f"{model.__module__}.{model.__qualname__}"):
+            return model
+    return None
+
+
+def constructor_default(owner: type, key: str):
+    """The default of a constructor argument, wherever in the class's hierarchy it is declared."""
+    for cls in owner.__mro__:
+        parameter = inspect.signature(cls.__init__).parameters.get(key)
+        if parameter is not None and parameter.default is not inspect.Parameter.empty:
+            return parameter.default
+    return None
+
+
+def as_flag(value) -> str:
+    """A value as the user types it on the command line (``false``, not ``False``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def import_class(class_path: str) -> type:
+    module, _, name = class_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _reported_error(error: BaseException | None) -> BaseException | None:
+    """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped:
+    a user's mistake, a stop, a file that cannot be written, another process's end."""
+    reported = (InputError, TrainingStopped, OSError)
+    while error is not None and not (isinstance(error, reported) or another_process_ended(error)):
         error = error.__cause__ or error.__context__
     return error
+
+
+def another_process_ended(error: BaseException) -> bool:
+    """A collective failed because another process of the run is gone (killed, crashed): torch's DistError,
+    or gloo's plain RuntimeError from its TCP transport ("Connection reset by peer")."""
+    return isinstance(error, torch.distributed.DistError) or (
+        isinstance(error, RuntimeError) and "gloo/transport" in str(error)
+    )
 
 
 def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:

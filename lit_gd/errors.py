@@ -13,6 +13,11 @@ class TrainingStopped(Exception):
         super().__init__(message)
         self.exit_code = exit_code
 
+    @property
+    def signalled(self) -> bool:
+        """Stopped by a signal (exit status 128 + its number), not by a guard."""
+        return self.exit_code > 128
+
 
 def is_number(text: str) -> bool:
     try:

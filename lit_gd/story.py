@@ -19,14 +19,14 @@ from torch.utils.tensorboard import SummaryWriter
 
 from lit_gd.callbacks import StepLogger, run_hyperparameters, tensorboard_writer
 from lit_gd.examples import example_name
-from lit_gd.guards import DeadReLUMonitor, DivergenceGuard
+from lit_gd.guards import DivergenceGuard, StuckUnitMonitor
 from lit_gd.module import GradientDescentExample
 from lit_gd.runs import parameter_lines
 
 TEXT_TAG = "story"
 TABLE_MAX_ELEMENTS = 4  # the table of steps shows each parameter element of models this small, else norms
 TABLE_ENDS = 5  # the table shows this many first and last steps
-Guard = DivergenceGuard | DeadReLUMonitor  # each keeps what it said of the run in ``diagnoses``
+Guard = DivergenceGuard | StuckUnitMonitor  # each keeps what it said of the run in ``diagnoses``
 
 
 def _series_pattern(prefix: str, name: str) -> str:
