@@ -83,7 +83,10 @@ def test_a_signal_stops_training_only_after_a_whole_step():
     """Stopping in the handler let a signal between steps end the next epoch before its first batch: an
     empty epoch that counted on resuming (the resumed run then fell one step short). The handler only
     records the signal; the stop comes at the end of the step, as TrainingStopped with 128 + its number."""
-    trainer = SimpleNamespace(should_stop=False, world_size=1, global_step=7)
+    mid_epoch = SimpleNamespace(
+        epoch_loop=SimpleNamespace(batch_progress=SimpleNamespace(is_last_batch=False))
+    )
+    trainer = SimpleNamespace(should_stop=False, world_size=1, global_step=7, fit_loop=mid_epoch)
     interrupt = GracefulInterrupt()
     interrupt.on_train_start(trainer, None)
     try:
