@@ -42,6 +42,7 @@ class StepLogger(Callback):
         self.flush_every_n_steps = flush_every_n_steps
         self.norm_type = norm_type
         self.tags: list[str] = []
+        self.constants: dict[str, float] = {}  # written to TensorBoard beside every step's values (targets)
         self._log_elements = False
         self._params: list[Tensor] = []
         self._rows: list[Tensor] = []
@@ -111,11 +112,12 @@ class StepLogger(Callback):
         prefix = f"{logger._prefix}{logger.LOGGER_JOIN_CHAR}" if logger._prefix else ""  # as log_metrics does
         tags = [prefix + tag for tag in self.tags]
         writer = logger.experiment._get_file_writer()  # as Lightning's own log_hyperparams does
+        constants = [Summary.Value(tag=prefix + tag, simple_value=v) for tag, v in self.constants.items()]
         for step, row in zip(self._steps, table, strict=True):
             values = [
                 Summary.Value(tag=tag, simple_value=value) for tag, value in zip(tags, row, strict=True)
             ]
-            writer.add_summary(Summary(value=values), step)
+            writer.add_summary(Summary(value=values + constants), step)
 
     def series(self, tag: str) -> np.ndarray:
         """Every value written so far for ``tag``, one per step."""

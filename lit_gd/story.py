@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from lightning.pytorch import Callback, Trainer
 from tensorboard.plugins.text.summary_v2 import text_pb
-from torch.utils.tensorboard import SummaryWriter
 
 from lit_gd.callbacks import StepLogger, run_hyperparameters, tensorboard_writer
 from lit_gd.examples import example_name
@@ -131,9 +130,10 @@ def story_text(
 
 
 class StoryWriter(Callback):
-    """Writes the run's story page (TensorBoard's Custom Scalars) when training starts, with the value each
-    parameter should reach as ``target/<name>`` at the first step, and its text entry (``story``) when
-    training ends, stopped or not, with the target again at the last step: a line across the run."""
+    """Writes the run's story page (TensorBoard's Custom Scalars) when training starts, and its text entry
+    (``story``) when training ends, stopped or not. The value each parameter should reach is logged as
+    ``target/<name>`` at every step, in the step logger's events: a line across the run, and a stopped run
+    and its resumed one together log the same steps as the run never stopped."""
 
     def __init__(self, step_logger: StepLogger, guards: Sequence[Guard] = ()):
         """
@@ -144,19 +144,18 @@ class StoryWriter(Callback):
         self.step_logger = step_logger
         self.guards = guards
         self._first_step: int | None = None  # set while a run is being told
-        self._optimum: dict[str, float] = {}
 
     def on_train_start(self, trainer: Trainer, pl_module: GradientDescentExample) -> None:
         writer = tensorboard_writer(trainer)
         if writer is None or trainer.global_rank:
             return
         self._first_step = trainer.global_step
-        self._optimum = pl_module.optimum(*trainer.datamodule.dataset.tensors)
+        optimum = pl_module.optimum(*trainer.datamodule.dataset.tensors)
+        self.step_logger.constants = {f"target/{name}": value for name, value in optimum.items()}
         # The parameters' charts where their scalars are logged
         logged = self.step_logger.logs_elements(pl_module)
         names = [name for name, _ in pl_module.named_parameters()] if logged else []
-        writer.add_custom_scalars(story_layout(example_name(type(pl_module)), names, self._optimum))
-        self._write_optimum(writer, self._first_step)
+        writer.add_custom_scalars(story_layout(example_name(type(pl_module)), names, optimum))
 
     def on_train_end(self, trainer: Trainer, pl_module: GradientDescentExample) -> None:
         self._finish(trainer, pl_module)
@@ -170,14 +169,9 @@ class StoryWriter(Callback):
         if self._first_step is None:  # not started, or not on this process
             return
         writer = tensorboard_writer(trainer)
-        if trainer.global_step - 1 > self._first_step:
-            self._write_optimum(writer, trainer.global_step - 1)
         self.step_logger.flush(trainer)
+        self.step_logger.constants = {}
         text = story_text(trainer, pl_module, self.step_logger, self._first_step, self.guards)
         # TensorBoard's own text summary: SummaryWriter.add_text would name the tag "story/text_summary"
         writer.file_writer.add_summary(text_pb(TEXT_TAG, text), trainer.global_step)
         self._first_step = None
-
-    def _write_optimum(self, writer: SummaryWriter, step: int) -> None:
-        for name, value in self._optimum.items():
-            writer.add_scalar(f"target/{name}", value, step)
