@@ -121,7 +121,8 @@ def story_text(
             f"### Parameters at the end (step {trainer.global_step})",
             "\n".join(f"    {line}" for line in final),
             "### What the guards said",
-            "\n".join(f"- {message}" for message in diagnoses) or "Nothing: no divergence, no dead ReLUs.",
+            "\n".join(f"- {message}" for message in diagnoses)
+            or "Nothing: no divergence, no dead ReLUs, no saturated sigmoids.",
             "### Hyperparameters",
             "| hyperparameter | value |\n|---|---|\n"
             + "\n".join(f"| {hparam} | {value} |" for hparam, value in hparams.items()),

@@ -157,7 +157,7 @@ def test_the_not_gate_tells_its_story():
         "| 4 | 0.4955888 | 2.3969855 | 1.7300582 | 0.015374393 | -0.0038856817 |",
         "### Parameters at the end (step 5)",
         "    w = 2.243242\n    b = 1.768915",
-        "Nothing: no divergence, no dead ReLUs.",
+        "Nothing: no divergence, no dead ReLUs, no saturated sigmoids.",
     ]:
         assert line in text
 
@@ -206,6 +206,9 @@ def test_the_story_says_what_the_guards_said(capsys):
     assert "| 2 | 100.0 | 0.0 | 0.0 | 0.0 | 0.0 | 0.0 |" in text
     for layer, units in (("hidden_relu", 3), ("output_relu", 1)):
         assert f"- dead ReLUs: all {units} unit(s) of '{layer}' have output 0 on every training point" in text
+
+    _, text = story_text(events(fit_cli("not_gate", "--model.lr 1000 --trainer.max_epochs 10")))
+    assert "- saturated sigmoid: all 1 unit(s) of 'sigmoid' output within about 1e-06 of 0 or 1" in text
 
     lit_gd_fails("fit --config configs/linear_regression.yaml --model.lr 1e6", capsys)
     step, text = story_text(events(latest_run("linear_regression")))
