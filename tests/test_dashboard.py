@@ -215,6 +215,29 @@ def test_the_story_says_what_the_guards_said(capsys):
     assert step == 3 and "- training diverged at step 3: the loss is inf" in text
 
 
+@pytest.mark.parametrize(
+    "example, flags, step",
+    [
+        ("linear_regression", "--data.batch_size 1", 5),  # mid-epoch: GracefulInterrupt stops at once
+        ("not_gate", "", 2),  # an epoch's last step: the stop comes when fit ends
+    ],
+)
+def test_a_run_stopped_by_a_signal_gets_its_story_and_hparams(example, flags, step):
+    signal_at = f"--trainer.callbacks tests.helpers.SignalAtStep --trainer.callbacks.step {step}"
+    with pytest.raises(SystemExit) as stopped:
+        lit_gd(f"fit --config configs/{example}.yaml {flags} {signal_at}")
+    assert stopped.value.code == 130
+    record = events(latest_run(example))
+    told_at, text = story_text(record)
+    assert told_at == step and f": {step} steps, from step 0." in text
+    hparams = {
+        key: plugin_data_pb2.HParamsPluginData.FromString(content)
+        for key, content in record.PluginTagToContent("hparams").items()
+    }
+    assert hparams["_hparams_/session_start_info"].session_start_info.hparams["model"].string_value
+    assert "_hparams_/session_end_info" in hparams
+
+
 def test_a_resumed_run_tells_its_own_steps():
     fit_cli("not_gate", "--trainer.max_epochs 2 --figures.enabled false")
     resumed = fit_cli("not_gate", "--trainer.max_epochs 4 --figures.enabled false --ckpt_path last")
