@@ -25,7 +25,6 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
-from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_gd.callbacks import (
@@ -44,6 +43,7 @@ from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, TrainingStopped
 from lit_gd.examples import EXAMPLES, example_name  # the registry: every example's classes, known by name
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
+from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import (
@@ -54,6 +54,7 @@ from lit_gd.runs import (
     newest_checkpoint,
     read_checkpoint,
 )
+from lit_gd.story import StoryWriter
 
 # Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
 # the others are deprecations inside Lightning 2.6 itself (of torch's pytree API, torchmetrics' update flag,
@@ -87,6 +88,7 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(DivergenceGuard, "divergence")
         parser.add_lightning_class_args(DeadReLUMonitor, "dead_relu")
         parser.add_lightning_class_args(SaturationMonitor, "saturation")
+        parser.add_lightning_class_args(StoryWriter, "story")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.add_lightning_class_args(LastCheckpoint, "last_checkpoint")
         parser.add_argument(
@@ -105,6 +107,14 @@ class LitGdCLI(LightningCLI):
         )
         # The figures are drawn from what the step logger recorded
         parser.link_arguments("step_logger", "figures.step_logger", apply_on="instantiate")
+        # The story's table of steps comes from the same record, and its diagnoses from the guards
+        parser.link_arguments("step_logger", "story.step_logger", apply_on="instantiate")
+        parser.link_arguments(
+            ("divergence", "dead_relu", "saturation"),
+            "story.guards",
+            compute_fn=lambda *guards: guards,
+            apply_on="instantiate",
+        )
         # Input sizes come from the data: every model's in_features is the data's column count.
         parser.link_arguments(
             "data",
@@ -201,7 +211,7 @@ class LitGdCLI(LightningCLI):
         config = self._get(self.config_init, "trainer")
         if config.get("logger") in (None, True):
             name = example_name(type(self.model))
-            kwargs["logger"] = TensorBoardLogger(
+            kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
                 LOG_DIR,
                 name=name,
                 version=claim_run_folder(name),

@@ -23,6 +23,7 @@ class DivergenceGuard(Callback):
             enabled: false lets a run go on through NaN and infinity.
         """
         self.enabled = enabled
+        self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
         self._params: list[Tensor] = []
         self._previous: list[Tensor] = []  # the parameters of the last step whose loss was finite
         self._last_finite_loss: Tensor | None = None
@@ -46,10 +47,12 @@ class DivergenceGuard(Callback):
         what = f"the loss is {loss.item()}" if not torch.isfinite(loss) else "a gradient is not finite"
         saved = self._save_last_good(trainer, pl_module)
         last = "none" if self._last_finite_loss is None else f"{self._last_finite_loss.item():.6g}"
-        raise TrainingStopped(
+        message = (
             f"training diverged at step {step}: {what}; the last finite loss was {last}; the parameters"
             f" before this step are in {saved}. Try a lower learning rate (--model.lr or --optimizer.lr)."
         )
+        self.diagnoses.append(message)
+        raise TrainingStopped(message)
 
     def _save_last_good(self, trainer: Trainer, pl_module: LightningModule) -> Path:
         with torch.no_grad():
@@ -74,6 +77,7 @@ class StuckUnitMonitor(Callback):
             action: ``warn`` reports once and trains on; ``stop`` ends the run with the report.
         """
         self.patience, self.action = patience, action
+        self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
         self._learning: dict[str, Tensor] = {}
         self._stuck_since: dict[str, tuple[int, int]] = {}  # layer -> (first stuck epoch, its first step)
         self._reported: set[str] = set()
@@ -117,6 +121,7 @@ class StuckUnitMonitor(Callback):
             if trainer.current_epoch - epoch + 1 >= self.patience and name not in self._reported:
                 self._reported.add(name)
                 message = self.diagnosis(name, learning.numel(), step)
+                self.diagnoses.append(message)
                 if self.action == "stop":
                     raise TrainingStopped(message)
                 rank_zero_info(f"warning: {message}")

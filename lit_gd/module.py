@@ -67,10 +67,14 @@ class GradientDescentExample(LightningModule):
       targets. It is called by this constructor, before the subclass's own attributes exist.
     - ``figures(data)``, optionally: its own pictures by name, drawn with ``lit_gd.plots`` from a
       ``FigureData``; the loss curve is drawn for every example.
+    - ``optimum(inputs, targets)``, optionally: where gradient descent should take each parameter, where
+      that is known for certain; drawn in TensorBoard beside the parameter.
     - ``model_step(batch)``, rarely: an example without targets (the quadratic) returns its loss itself.
 
-    What the callbacks read from it: ``last_loss``, the latest training step's loss (on its device), and
-    ``draw_figures``. ``--optimizer`` replaces ``configure_optimizers`` when given.
+    The file's docstring says what the example is: TensorBoard's story of each run opens with it.
+
+    What the callbacks read from it: ``last_loss``, the latest training step's loss (on its device),
+    ``draw_figures`` and ``optimum``. ``--optimizer`` replaces ``configure_optimizers`` when given.
     """
 
     def __init__(self, lr: float, in_features: int):
@@ -108,6 +112,11 @@ class GradientDescentExample(LightningModule):
         return None
 
     def figures(self, data: FigureData) -> plots.Figures:
+        return {}
+
+    def optimum(self, inputs: Tensor, targets: Tensor) -> dict[str, float]:
+        """The values that minimise the loss on these training points, by the name of the parameter (or of
+        its element, ``weight.0.1``, as the step scalars name them), where they are known; none by default."""
         return {}
 
     def model_step(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:

@@ -125,9 +125,7 @@ def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
         lines.append(
             "  last validation: " + ", ".join(f"{name} {value:.4g}" for name, value in validation.items())
         )
-    params = list(model.named_parameters())
-    if sum(p.numel() for _, p in params) <= 16:
-        lines += [f"  {name} = {_format(p.detach())}" for name, p in params]
+    lines += [f"  {line}" for line in parameter_lines(model)]
     if trainer.log_dir is not None and trainer.logger is not None:
         lines.append(f"  TensorBoard: {tensorboard_command()} --logdir {trainer.log_dir}")
     return "\n".join(lines)
@@ -140,6 +138,14 @@ def tensorboard_command() -> str:
     if shutil.which("tensorboard") == str(installed):
         return "tensorboard"
     return str(installed.relative_to(Path.cwd())) if installed.is_relative_to(Path.cwd()) else str(installed)
+
+
+def parameter_lines(model: GradientDescentExample) -> list[str]:
+    """``name = value`` for each parameter of a model of at most 16 parameter elements; none for a larger."""
+    params = list(model.named_parameters())
+    if sum(p.numel() for _, p in params) > 16:
+        return []
+    return [f"{name} = {_format(p.detach())}" for name, p in params]
 
 
 def _format(tensor: Tensor) -> str:
