@@ -7,7 +7,7 @@ EXAMPLES := $(basename $(notdir $(wildcard configs/*.yaml)))
 PORT ?= 6006
 
 .DEFAULT_GOAL := help
-.PHONY: help install fit fit-all test test-fast tensorboard bench lint clean
+.PHONY: help install fit fit-all test test-fast tensorboard bench bench-csv lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ tensorboard: install ## serve logs/ on http://127.0.0.1:$(PORT)
 
 bench: install ## time lit_gd against plain PyTorch loops, side by side (about a minute)
 	$(BIN)/python benchmarks/bench.py
+
+bench-csv: install ## memory and time of loading a 2M-row CSV file (about half a minute)
+	$(BIN)/python benchmarks/csv_memory.py
 
 lint: install ## check style with ruff
 	$(BIN)/ruff check lit_gd tests benchmarks examples

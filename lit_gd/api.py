@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_gd import plots
-from lit_gd.cli import one_line_error, run_cli
+from lit_gd.cli import CONFIGS, one_line_error, run_cli
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError
 from lit_gd.examples import EXAMPLES
@@ -24,8 +25,6 @@ from lit_gd.module import GradientDescentExample
 
 # A notebook's kernel runs with arguments of its own (sys.argv): LightningCLI warns, but is given fit's own
 warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended to run")
-
-CHECKOUT_CONFIGS = Path(__file__).resolve().parent.parent / "configs"  # the configs of lit_gd's own checkout
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def fit(
     arguments += [word for flag, value in flags.items() for word in (f"--{flag}", flag_value(flag, value))]
     try:
         cli = run_cli(["fit", *arguments])
-    except Exception as error:
+    except (Exception, KeyboardInterrupt, SIGTERMException) as error:
         reported = one_line_error(error)
         if reported is None:
             raise
@@ -103,11 +102,11 @@ def example_config(example: str) -> Path:
     """``configs/<example>.yaml`` in the working directory, or else in lit_gd's own checkout."""
     if example not in EXAMPLES:
         raise InputError(f"no example named {example!r}; choose one of {', '.join(EXAMPLES)}")
-    places = [Path("configs"), CHECKOUT_CONFIGS]
+    places = [Path("configs"), CONFIGS]
     found = [place / f"{example}.yaml" for place in places if (place / f"{example}.yaml").is_file()]
     if not found:
         raise InputError(
-            f"no configs/{example}.yaml in {Path.cwd()} or {CHECKOUT_CONFIGS.parent}: run from lit_gd's"
+            f"no configs/{example}.yaml in {Path.cwd()} or {CONFIGS.parent}: run from lit_gd's"
             f" checkout or give config='path/to/{example}.yaml'"
         )
     return found[0]

@@ -2,18 +2,22 @@
 
 import csv
 import itertools
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+from tensorboard.plugins.hparams.summary_v2 import Discrete, Metric, hparams_pb
 from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
-from torch.utils.tensorboard.summary import hparams
 
+from lit_gd.errors import TrainingStopped
 from lit_gd.module import GradientDescentExample
 
 
@@ -38,6 +42,7 @@ class StepLogger(Callback):
         self.flush_every_n_steps = flush_every_n_steps
         self.norm_type = norm_type
         self.tags: list[str] = []
+        self.constants: dict[str, float] = {}  # written to TensorBoard beside every step's values (targets)
         self._log_elements = False
         self._params: list[Tensor] = []
         self._rows: list[Tensor] = []
@@ -50,7 +55,7 @@ class StepLogger(Callback):
         # Listed once: every named_parameters() call walks the module tree, torchmetrics modules included,
         # at about 50 us a time, more than a tiny model's whole step.
         self._params = [param for _, param in params]
-        self._log_elements = sum(p.numel() for _, p in params) <= self.max_param_elements
+        self._log_elements = self.logs_elements(pl_module)
         names = [
             name if p.numel() == 1 else ".".join([name, *map(str, index)])
             for name, p in params
@@ -61,6 +66,11 @@ class StepLogger(Callback):
         self.tags = ["train/loss", *elements, *norms]
         self._written.clear()
         self._last_step = None
+
+    def logs_elements(self, model: LightningModule) -> bool:
+        """Whether ``param/<name>`` and ``grad/<name>`` are logged for the model: at most
+        ``max_param_elements`` parameter elements in all."""
+        return sum(p.numel() for p in model.parameters()) <= self.max_param_elements
 
     def gradient_norms(self, params: list[Tensor]) -> Tensor:
         """Each parameter's gradient norm, then their total: what Lightning's ``grad_norm`` computes, but
@@ -107,11 +117,12 @@ class StepLogger(Callback):
         prefix = f"{logger._prefix}{logger.LOGGER_JOIN_CHAR}" if logger._prefix else ""  # as log_metrics does
         tags = [prefix + tag for tag in self.tags]
         writer = logger.experiment._get_file_writer()  # as Lightning's own log_hyperparams does
+        constants = [Summary.Value(tag=prefix + tag, simple_value=v) for tag, v in self.constants.items()]
         for step, row in zip(self._steps, table, strict=True):
             values = [
                 Summary.Value(tag=tag, simple_value=value) for tag, value in zip(tags, row, strict=True)
             ]
-            writer.add_summary(Summary(value=values), step)
+            writer.add_summary(Summary(value=values + constants), step)
 
     def series(self, tag: str) -> np.ndarray:
         """Every value written so far for ``tag``, one per step."""
@@ -134,20 +145,25 @@ def tensorboard_writer(trainer: Trainer) -> SummaryWriter | None:
 
 
 class ParameterHistograms(Callback):
-    """Histograms of every parameter's values (``histogram/param/<name>``) and gradients
-    (``histogram/grad/<name>``), as they are just before the optimizer step, every ``every_n_steps`` steps
-    (0: never). Their own tags: TensorBoard shows a tag under one plugin only, and ``param/w`` is a scalar."""
+    """Histograms of the values (``histogram/param/<name>``) and gradients (``histogram/grad/<name>``) of
+    every parameter of at least ``min_elements`` elements, as they are just before the optimizer step, every
+    ``every_n_steps`` steps (0: never). A histogram of a handful of values is a spike per step: the step
+    scalars show those better. Their own tags: TensorBoard shows a tag under one plugin only, and
+    ``param/w`` is a scalar."""
 
-    def __init__(self, every_n_steps: int = 25):
+    def __init__(self, every_n_steps: int = 25, min_elements: int = 8):
         """
         Args:
             every_n_steps: how often, in optimizer steps, the histograms are written; 0 turns them off.
+            min_elements: draw only the parameters of at least this many elements.
         """
         self.every_n_steps = every_n_steps
+        self.min_elements = min_elements
         self._params: list[tuple[str, Tensor]] = []
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._params = list(pl_module.named_parameters())  # listed once, as the StepLogger does
+        # listed once, as the StepLogger does
+        self._params = [(n, p) for n, p in pl_module.named_parameters() if p.numel() >= self.min_elements]
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         if not self.every_n_steps or trainer.global_step % self.every_n_steps:
@@ -159,8 +175,21 @@ class ParameterHistograms(Callback):
         # default lays some 1500 fixed edges: a 10 KB event, about 1 ms, for a 16-value tensor.
         step = trainer.global_step
         for name, param in self._params:
-            writer.add_histogram(f"histogram/param/{name}", param.detach(), step, bins=30)
-            writer.add_histogram(f"histogram/grad/{name}", param.grad, step, bins=30)
+            for kind, values in (("param", param.detach()), ("grad", param.grad)):
+                self._write(writer, f"histogram/{kind}/{name}", values, step)
+
+    @staticmethod
+    def _write(writer: SummaryWriter, tag: str, values: Tensor, step: int) -> None:
+        """One histogram, in float64 so that huge values still get 30 distinct bucket edges; values that
+        are not all finite have no histogram (the divergence guard speaks for them), nor do values so large
+        and alike that no 30 buckets of them can be told apart."""
+        values = values.double()
+        if not torch.isfinite(values).all():
+            return
+        try:
+            writer.add_histogram(tag, values, step, bins=30)
+        except ValueError:  # numpy: "Too many bins for data range"
+            return
 
 
 class FigureLogger(Callback):
@@ -187,6 +216,10 @@ class FigureLogger(Callback):
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._draw(trainer, pl_module)
 
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, TrainingStopped):  # a stopped run (signal, guard) still shows its pictures
+            self._draw(trainer, pl_module)
+
     def _draw(self, trainer: Trainer, pl_module: GradientDescentExample) -> None:
         writer = tensorboard_writer(trainer)
         drawn = self._drawn_at_step == trainer.global_step
@@ -202,44 +235,111 @@ class FigureLogger(Callback):
         self._drawn_at_step = trainer.global_step
 
 
+HEADLINE_HPARAMS = ("model", "optimizer", "lr", "batch_size", "epochs")  # what tells runs apart
+
+
+def run_hyperparameters(trainer: Trainer, pl_module: LightningModule) -> dict[str, bool | int | float | str]:
+    """The run's hyperparameters: the headline ones (``HEADLINE_HPARAMS``) and ``data``, then every other
+    scalar constructor argument as ``model/<arg>``, ``data/<arg>``, ``optimizer/<arg>``."""
+    optimizer, data = trainer.optimizers[0], trainer.datamodule
+    params = {
+        "model": type(pl_module).__name__,
+        "data": type(data).__name__,
+        "optimizer": type(optimizer).__name__,
+        "lr": optimizer.defaults["lr"],
+        "batch_size": str(data.hparams.get("batch_size", "")),
+        "epochs": trainer.max_epochs,
+    }
+    for section, settings in (
+        ("model", pl_module.hparams),
+        ("data", data.hparams),
+        ("optimizer", optimizer.defaults),
+    ):
+        params |= {
+            f"{section}/{key}": value
+            for key, value in settings.items()
+            if key not in params and not key.startswith("_") and isinstance(value, (bool, int, float, str))
+        }
+    return params
+
+
+def _hparam_info(name: str, value: bool | int | float | str) -> api_pb2.HParamInfo:
+    """A column of TensorBoard's hparams table. Booleans get the domain {false, true}: shown and filtered
+    as booleans, not as 0.0000 and 1.0000. TensorBoard lists the columns ``differs`` first, then by name,
+    and ticks the first five: ``differs`` marks the headline ones, so those five are the columns shown."""
+    info = api_pb2.HParamInfo(name=name, differs=name in HEADLINE_HPARAMS)
+    if isinstance(value, bool):
+        Discrete([False, True]).update_hparam_info(info)
+    else:
+        info.type = api_pb2.DATA_TYPE_STRING if isinstance(value, str) else api_pb2.DATA_TYPE_FLOAT64
+    return info
+
+
+def _metric_info(tag: str) -> api_pb2.MetricInfo:
+    stage = {"train": Metric.TRAINING, "val": Metric.VALIDATION}.get(tag.partition("/")[0])
+    return Metric(tag, dataset_type=stage).as_proto()
+
+
+def _hparams_summary(tag: str, **plugin_data) -> Summary:
+    """One of the hparams plugin's summaries, made as its own writers (``summary_v2``) make them."""
+    data = plugin_data_pb2.HParamsPluginData(**plugin_data)
+    value = Summary.Value(
+        tag=tag, metadata=metadata.create_summary_metadata(data), tensor=metadata.NULL_TENSOR
+    )
+    return Summary(value=[value])
+
+
 class HParamsLogger(Callback):
     """Writes the run's hyperparameters for TensorBoard's hparams tab when training ends, with the run's
     metrics (their last values) as its columns, so that runs compare side by side.
 
-    The headline ones (``model``, ``data``, ``optimizer``, ``lr``, ``batch_size``, ``epochs``) come first;
-    every other scalar constructor argument follows as ``model/<arg>``, ``data/<arg>``, ``optimizer/<arg>``.
+    TensorBoard shows the first five hyperparameters and the first five metrics ticked: the headline
+    hyperparameters (``model``, ``optimizer``, ``lr``, ``batch_size``, ``epochs``), then ``train/loss``,
+    ``val/loss`` and the validation metrics; the others (``data``, ``model/<arg>``, ``data/<arg>``,
+    ``optimizer/<arg>``, the train metrics) follow, to tick in its list.
     """
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, TrainingStopped):  # a stopped run compares beside the others too
+            self.on_train_end(trainer, pl_module)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         writer = tensorboard_writer(trainer)
         if writer is None or trainer.global_rank:
             return
-        optimizer, data = trainer.optimizers[0], trainer.datamodule
-        params = {
-            "model": type(pl_module).__name__,
-            "data": type(data).__name__,
-            "optimizer": type(optimizer).__name__,
-            "lr": optimizer.defaults["lr"],
-            "batch_size": str(data.hparams.get("batch_size", "")),
-            "epochs": trainer.max_epochs,
-        }
-        for section, settings in (
-            ("model", pl_module.hparams),
-            ("data", data.hparams),
-            ("optimizer", optimizer.defaults),
+        params = run_hyperparameters(trainer, pl_module)
+        tags = dict.fromkeys(["train/loss", *trainer.callback_metrics])  # StepLogger's, then self.log's
+        # train/loss, val/loss, the other val/ metrics, then the rest, each in the order they were logged
+        metrics = sorted(tags, key=lambda tag: (tag != "train/loss", tag != "val/loss", tag[:4] != "val/"))
+        experiment = api_pb2.Experiment(
+            hparam_infos=[_hparam_info(name, value) for name, value in params.items()],
+            metric_infos=[
+                _metric_info(tag) for tag in metrics
+            ],  # each column filled with the tag's last value
+        )
+        end = plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS, end_time_secs=time.time())
+        for summary in (
+            _hparams_summary(metadata.EXPERIMENT_TAG, experiment=experiment),
+            hparams_pb(params, trial_id=""),  # no group: TensorBoard shows the run, named as it names it
+            _hparams_summary(metadata.SESSION_END_INFO_TAG, session_end_info=end),
         ):
-            params |= {
-                f"{section}/{key}": value
-                for key, value in settings.items()
-                if key not in params
-                and not key.startswith("_")
-                and isinstance(value, (bool, int, float, str))
-            }
-        metric_tags = {"train/loss": 0.0, **dict.fromkeys(trainer.callback_metrics, 0.0)}
-        metric_tags.pop("epoch", None)
-        # hparams() names the metric columns; TensorBoard fills each with the last value of that scalar tag
-        for summary in hparams(params, metric_tags):
             writer.file_writer.add_summary(summary)
+
+
+class LastCheckpoint(ModelCheckpoint):
+    """Lightning's ModelCheckpoint keeping ``last.ckpt``: lit-gd has it write every ``train_time_interval``
+    of training (a kill or a power cut then costs at most that much) and always when fit ends. Lightning's
+    own skips the end when a timed save came before; ``save_last_now`` writes it on demand (a signal).
+    Each write is atomic (Lightning's): a failed one leaves the previous file whole."""
+
+    def save_last_now(self, trainer: Trainer) -> None:
+        if self.save_last:
+            trainer.save_checkpoint(
+                self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST), self.save_weights_only
+            )
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.save_last_now(trainer)
 
 
 class PredictionWriter(Callback):

@@ -5,33 +5,56 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
+import ctypes
+import difflib
+import importlib
+import inspect
+import logging
 import os
-import pydoc
 import re
 import signal
 import sys
 import warnings
 from argparse import ArgumentError
+from datetime import timedelta
 from pathlib import Path
 
 import torch
-from jsonargparse import ArgumentParser
+from jsonargparse import ArgumentParser, Namespace
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
-from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-import lit_gd.csv_data  # noqa: F401  (the user's own data, known by class name: --data CSVRegressionData)
-import lit_gd.examples  # noqa: F401  (the registry: every example's classes, known by name)
-from lit_gd.callbacks import FigureLogger, HParamsLogger, ParameterHistograms, PredictionWriter, StepLogger
+from lit_gd.callbacks import (
+    FigureLogger,
+    HParamsLogger,
+    LastCheckpoint,
+    ParameterHistograms,
+    PredictionWriter,
+    StepLogger,
+)
+from lit_gd.csv_data import (  # known by name: --data CSVRegressionData
+    CSVClassificationData,
+    CSVRegressionData,
+)
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, LitGdError, TrainingStopped
-from lit_gd.examples import example_name
-from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt
+from lit_gd.examples import EXAMPLES, example_name  # the registry: every example's classes, known by name
+from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
+from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample
 from lit_gd.progress import ThrottledProgressBar
-from lit_gd.runs import LOG_DIR, check_checkpoint, claim_run_folder, fit_summary, latest_last_checkpoint
+from lit_gd.runs import (
+    LOG_DIR,
+    check_checkpoint_fits,
+    claim_run_folder,
+    fit_summary,
+    newest_checkpoint,
+    read_checkpoint,
+)
+from lit_gd.story import StoryWriter
 
 # Silenced, each for a reason: in-memory tensors cut into whole batches gain nothing from worker processes;
 # the others are deprecations inside Lightning 2.6 itself (of torch's pytree API, torchmetrics' update flag,
@@ -40,7 +63,21 @@ warnings.filterwarnings("ignore", message=r"The '\w+_dataloader' does not have m
 warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
 warnings.filterwarnings("ignore", message=r"This property will be removed in 2.0.0. Use `Metric.updated_")
 warnings.filterwarnings("ignore", message=r"`torch.jit.trace(_method)?` is deprecated")
+# Said by Lightning of what lit-gd does on purpose: --optimizer replaces the example's SGD, and a resumed run
+# writes its checkpoints in a folder of its own
+warnings.filterwarnings("ignore", message=r"`.*configure_optimizers` will be overridden by")
+warnings.filterwarnings("ignore", message=r"The dirpath has changed from")
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
+
+
+class _NoTips(logging.Filter):
+    """Lightning's advertisement for its cloud logger, printed at every run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoTips())
 
 
 class LitGdCLI(LightningCLI):
@@ -50,8 +87,10 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(FigureLogger, "figures")
         parser.add_lightning_class_args(DivergenceGuard, "divergence")
         parser.add_lightning_class_args(DeadReLUMonitor, "dead_relu")
+        parser.add_lightning_class_args(SaturationMonitor, "saturation")
+        parser.add_lightning_class_args(StoryWriter, "story")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        parser.add_lightning_class_args(ModelCheckpoint, "last_checkpoint")
+        parser.add_lightning_class_args(LastCheckpoint, "last_checkpoint")
         parser.add_argument(
             "--log_graph", type=bool, default=True, help="Draw the model's graph in TensorBoard."
         )
@@ -63,10 +102,19 @@ class LitGdCLI(LightningCLI):
                 "checkpoint.filename": "best-{epoch}",
                 "last_checkpoint.save_last": True,
                 "last_checkpoint.save_top_k": 0,
+                "last_checkpoint.train_time_interval": timedelta(seconds=60),
             }
         )
         # The figures are drawn from what the step logger recorded
         parser.link_arguments("step_logger", "figures.step_logger", apply_on="instantiate")
+        # The story's table of steps comes from the same record, and its diagnoses from the guards
+        parser.link_arguments("step_logger", "story.step_logger", apply_on="instantiate")
+        parser.link_arguments(
+            ("divergence", "dead_relu", "saturation"),
+            "story.guards",
+            compute_fn=lambda *guards: guards,
+            apply_on="instantiate",
+        )
         # Input sizes come from the data: every model's in_features is the data's column count.
         parser.link_arguments(
             "data",
@@ -81,69 +129,147 @@ class LitGdCLI(LightningCLI):
         return self._get(self.config_init, "step_logger")
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
-        super().parse_arguments(parser, args)
-        # Before LightningCLI reads the checkpoint's hyperparameters: resolve 'last', refuse what can't load.
-        config = self.config.get(self.config.get("subcommand") or "", {})
-        if config.get("ckpt_path") == "last":
-            config["ckpt_path"] = str(latest_last_checkpoint(config["model"]["class_path"]))
-        elif config.get("ckpt_path"):
-            check_checkpoint(config["ckpt_path"])
+        try:
+            super().parse_arguments(parser, args)
+        except ArgumentError as error:  # condensed here, where the parser can say which flags exist
+            message = condense_parse_error(str(error))
+            raise ArgumentError(None, message + _hint(message, parser)) from None
+        self.argv = list(args) if isinstance(args, (list, tuple)) else sys.argv[1:]
+        self.checkpoint: dict | None = None
+        subcommand = self.config.get("subcommand")
+        config = self.config.get(subcommand or "", {})
+        if config.get("ckpt_path"):
+            self._check_checkpoint(config, resumable=subcommand == "fit")
+
+    def _check_checkpoint(self, config: Namespace, resumable: bool) -> None:
+        """Before LightningCLI reads the checkpoint's hyperparameters into the config (where they would win
+        over the user's flags): resolve 'last', refuse a checkpoint that cannot serve, and refuse flags that
+        contradict it."""
+        asked = config["model"]["class_path"]
+        model_class = known_model(asked)
+        given = config["ckpt_path"]
+        path = Path(given) if given != "last" else newest_checkpoint(example_name(model_class))
+        self.checkpoint = read_checkpoint(path, resumable)
+        hparams = self.checkpoint.get("hyper_parameters", {})
+        held = hparams.get("_class_path", asked)
+        held_class = known_model(held)  # found by name: nothing a file names is imported
+        if held_class is not model_class:
+            what = held if held_class is None else f"{held} ({example_name(held_class)})"
+            raise InputError(
+                f"--ckpt_path {path} holds a model of class {what} but the config asks for {asked}"
+                f" ({example_name(model_class)}): give a checkpoint of that example, or its own config"
+            )
+        for key, value in config["model"]["init_args"].items():
+            theirs = hparams.get(key, value)
+            if (
+                key != "in_features"
+                and theirs != value
+                and self._chosen(f"--model.{key}", value, model_class)
+            ):
+                raise InputError(
+                    f"--model.{key} {as_flag(value)} contradicts the checkpoint {path}, trained with {key}"
+                    f" {as_flag(theirs)}:"
+                    " leave the flag out to take the checkpoint's value"
+                )
+        config["ckpt_path"] = str(path)
+        if int(os.environ.get("LOCAL_RANK", 0)) == 0:
+            doing = "resuming from" if resumable else "using"
+            print(f"lit-gd: {doing} {path}, saved at step {self.checkpoint['global_step']}", file=sys.stderr)
+
+    def _chosen(self, flag: str, value, owner: type) -> bool:
+        """Whether the user chose a value: a flag on the command line, or a value from a config file that
+        differs from the class's default."""
+        return self._on_command_line(flag) or value != constructor_default(owner, flag.rpartition(".")[2])
+
+    def _on_command_line(self, flag: str) -> bool:
+        section, _, key = flag.removeprefix("--").partition(".")
+        spellings = (flag, f"--{section}.init_args.{key}")
+        return any(arg.partition("=")[0] in spellings for arg in self.argv)
+
+    def after_instantiate_classes(self) -> None:
+        if self.checkpoint is not None:
+            check_checkpoint_fits(self._get(self.config, "ckpt_path"), self.checkpoint, self.model)
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         if config.get("lr_scheduler") and not config.get("optimizer"):
             # LightningCLI would silently keep the model's own optimizer and drop the schedule
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
+        if self._on_command_line("--model.in_features"):
+            raise InputError("--model.in_features is set by lit-gd from the data's columns: leave it out")
+        optimizer = config.get("optimizer")
+        if optimizer:
+            self._lr_to_optimizer(optimizer, config["model"])
+            check_optimizer_settings(optimizer)
+
+    def _lr_to_optimizer(self, optimizer: Namespace, model: Namespace) -> None:
+        """--model.lr is the lr of whichever optimizer runs, unless --optimizer.lr says otherwise."""
+        model_class, lr = known_model(model["class_path"]), model["init_args"]["lr"]
+        if "lr" not in optimizer["init_args"] or model_class is None:
+            return
+        optimizer_lr = optimizer["init_args"]["lr"]
+        if not self._chosen("--optimizer.lr", optimizer_lr, import_class(optimizer["class_path"])):
+            if self._chosen("--model.lr", lr, model_class):
+                optimizer["init_args"]["lr"] = lr
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         config = self._get(self.config_init, "trainer")
         if config.get("logger") in (None, True):
             name = example_name(type(self.model))
-            kwargs["logger"] = TensorBoardLogger(
+            kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
                 LOG_DIR,
                 name=name,
-                version=claim_run_folder(Path(LOG_DIR, name)),
+                version=claim_run_folder(name),
                 default_hp_metric=False,
                 log_graph=self._get(self.config, "log_graph"),
             )
         given = config.get("callbacks") or []
         given = given if isinstance(given, list) else [given]
-        # lit-gd's bar (Lightning's, drawn at most ten times a second), unless the bar is off or one is given
-        bar_wanted = config.get("enable_progress_bar") is not False
-        bar = (
-            [ThrottledProgressBar()]
-            if bar_wanted and not any(isinstance(c, ProgressBar) for c in given)
-            else []
-        )
-        self.interrupt = GracefulInterrupt()  # after fit, it says whether a signal stopped the run
-        kwargs["callbacks"] = [*given, *bar, self.interrupt]
+        # lit-gd's bar (Lightning's, drawn at most ten times a second) on a terminal, unless the bar is off or
+        # one is given; redirected to a file, none (tqdm's carriage returns make a log unreadable)
+        bar_given = any(isinstance(c, ProgressBar) for c in given)
+        bar_wanted = config.get("enable_progress_bar") is not False and (bar_given or stderr_is_a_terminal())
+        bar = [ThrottledProgressBar()] if bar_wanted and not bar_given else []
+        kwargs["enable_progress_bar"] = bar_wanted
+        if config.get("enable_model_summary") is None:  # a table of layers, where the model has some
+            kwargs["enable_model_summary"] = any(
+                any(True for _ in m.parameters()) for m in self.model.children()
+            )
+        interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
+        kwargs["callbacks"] = [*given, *bar, interrupt]
         return super().instantiate_trainer(**kwargs)
 
+    def fit(self, **kwargs) -> None:
+        """``trainer.fit``; a run stopped by a signal prints its summary too: its steps so far are kept."""
+        try:
+            self.trainer.fit(**kwargs)
+        except TrainingStopped as stopped:
+            if stopped.signalled:
+                self._print_summary()
+            raise
+
     def after_fit(self) -> None:
+        self._print_summary()
+
+    def _print_summary(self) -> None:
         summary = fit_summary(self.trainer, self.model)  # on every process: trainer.log_dir is collective
         if self.trainer.is_global_zero:
             print(summary)
-        received = self.interrupt.received
-        if received is not None:
-            raise TrainingStopped(
-                f"stopped by {signal.Signals(received).name} at step {self.trainer.global_step}; last.ckpt is"
-                " saved: resume with --ckpt_path last",
-                exit_code=128 + received,
-            )
 
 
 def main(args: ArgsType = None) -> None:
     """The ``lit-gd`` console script; tests call it with an argument list. A user's mistake, or a run that
     had to stop, ends with one line on stderr and a non-zero exit, never a traceback."""
+    if LAUNCHED_BY_LIGHTNING:
+        _end_with_launcher()
     try:
         run_cli(args)
-    except Exception as error:
+    except (Exception, KeyboardInterrupt, SIGTERMException) as error:
         reported = one_line_error(error)
         if reported is None:
             raise
-        fresh_line = "\n" if isinstance(reported, TrainingStopped) else ""  # ends the progress bar's line
-        print(f"{fresh_line}lit-gd: error: {reported}", file=sys.stderr)
-        sys.exit(reported.exit_code)
+        # a stop mid-run first ends whatever line the progress bar was drawing
+        _fail(str(reported), reported.exit_code, fresh_line=isinstance(reported, TrainingStopped))
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's
@@ -151,17 +277,59 @@ def main(args: ArgsType = None) -> None:
             torch.distributed.destroy_process_group()
 
 
-def one_line_error(error: Exception) -> LitGdError | None:
-    """The one line lit_gd reports for an exception from a run, as a LitGdError; None for an exception that
-    is not the user's doing (a bug, which keeps its traceback)."""
+def one_line_error(error: BaseException) -> LitGdError | None:
+    """The one line lit_gd reports for an exception from a run, as a LitGdError that ``main`` prints and
+    ``lit_gd.fit`` raises: an InputError for what the user asked, a TrainingStopped for a run that had to stop
+    (each with its exit status); None for an exception that is not the user's doing (a bug, which keeps its
+    traceback)."""
+    if isinstance(error, KeyboardInterrupt):  # Ctrl-C before training started, or a second one during it
+        return TrainingStopped("interrupted (Ctrl-C); checkpoints written before are kept", exit_code=130)
+    if isinstance(error, SIGTERMException):  # while Lightning set up, before lit-gd's handler took over
+        return TrainingStopped("stopped by SIGTERM before training started", exit_code=143)
     if isinstance(error, ArgumentError):  # jsonargparse could not parse the command line or a config
-        return LitGdError(condense_parse_error(str(error)), exit_code=2)
+        return InputError(condense_parse_error(str(error)), exit_code=2)
     if isinstance(error, (MisconfigurationException, ModuleNotFoundError)):  # Lightning refused a setting
-        return LitGdError(" ".join(str(error).split()))
-    # an InputError or TrainingStopped, which jsonargparse or Lightning may have wrapped
-    while error is not None and not isinstance(error, LitGdError):
-        error = error.__cause__ or error.__context__
-    return error
+        return InputError(" ".join(str(error).split()))
+    if not isinstance(error, Exception):  # --help's exit, among others
+        return None
+    cause = _reported_error(error)
+    if cause is None or isinstance(cause, LitGdError):
+        return cause
+    if isinstance(cause, OSError):
+        where = f" {cause.filename}" if cause.filename else ""
+        return TrainingStopped(f"cannot write{where}: {cause.strerror}; checkpoints written before are kept")
+    return TrainingStopped(f"another process of this run ended ({_first_line(cause)})")
+
+
+# A process that Lightning started for DDP, beside the one the user started (which prints for the run)
+LAUNCHED_BY_LIGHTNING = int(os.environ.get("LOCAL_RANK", 0)) > 0
+
+
+def _end_with_launcher() -> None:
+    """Ends this process when the one that launched it ends, even by kill -9, instead of leaving it
+    waiting for the dead one in a collective (Linux's parent-death signal)."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the launcher was gone already
+            os._exit(1)
+
+
+def _first_line(error: BaseException) -> str:
+    """The gist of an error from torch's C++ side: its first sentence, without the source location."""
+    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return re.sub(r"^\[[^\]]*\]\s*", "", line).split(". ")[0]
+
+
+def _fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
+    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing.
+    The processes Lightning launched for DDP exit silently: the user's own process speaks for the run."""
+    if not LAUNCHED_BY_LIGHTNING:
+        try:
+            print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
+        except OSError:  # the terminal is gone (SIGHUP)
+            pass
+    sys.exit(exit_code)
 
 
 def condense_parse_error(message: str) -> str:
@@ -170,8 +338,7 @@ def condense_parse_error(message: str) -> str:
     section = re.search(r'Parser key "([\w.]+)"', message)
     unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
     if section and unknown_class and section[1] in ("model", "data"):
-        base = GradientDescentExample if section[1] == "model" else TensorDataModule
-        choices = ", ".join(_subclass_names(base))
+        choices = ", ".join(sorted(cls.__name__ for cls in CHOICES[section[1]]))
         return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
     nested = re.findall(r"NestedArg\(key='([\w.]+)', val='(.*?)'\)", message)
     given = re.search(r"(?:Got|Given) value: (.*)", message)
@@ -181,32 +348,138 @@ def condense_parse_error(message: str) -> str:
         )
         unknown_argument = re.search(r"class_path '([\w.]+)':\s+Option '(\w+)' is not accepted", message)
         if unknown_argument:
-            return f"{flag} {value}: {_no_such_argument(*unknown_argument.groups())}"
+            return f"{flag} {value}: {_no_such_argument(flag, *unknown_argument.groups())}"
         expected = re.findall(r"Expected a (<class '(\w+)'>|typing\.Literal\[(.*?)\])", message)
         allowed = [name or literal for _, name, literal in expected if name != "NoneType"]
+        allowed += [
+            f"a string of the form {form}" for form in re.findall(r"with form (.*?) but got", message)
+        ]
         return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
-    if message.startswith("unrecognized arguments"):
-        return f"{' '.join(message.split())} (--help lists every flag)"
     return " ".join(message.split())
 
 
-def _no_such_argument(class_path: str, argument: str) -> str:
+def _no_such_argument(flag: str, class_path: str, argument: str) -> str:
+    """What the class named takes, and the one of its own arguments the user may have meant."""
     parser = ArgumentParser()
-    parser.add_class_arguments(pydoc.locate(class_path))  # the arguments LightningCLI gives it, as flags
+    parser.add_class_arguments(import_class(class_path))  # the arguments LightningCLI gives it, as flags
+    takes = list(parser.get_defaults().keys())
+    section = flag.removeprefix("--").partition(".")[0]
     name = class_path.rpartition(".")[2]
-    return f"{name} has no argument '{argument}'; it takes {', '.join(parser.get_defaults().keys())}"
+    return f"{name} has no argument '{argument}'; it takes {', '.join(takes)}" + did_you_mean(
+        flag, {f"--{section}.{key}" for key in takes}
+    )
 
 
-def _subclass_names(base: type) -> list[str]:
-    """The classes that can be named: every subclass that is not itself a base of others (HiddenLayerNetwork
-    only gathers what its examples share)."""
-    found, pending = set(), [base]
+def _hint(message: str, parser: LightningArgumentParser) -> str:
+    """After a parse error: the flag the user may have meant, or where every flag is listed."""
+    if "; did you mean" in message:  # said already, among the arguments of the class named
+        return ""
+    hint = did_you_mean(message, known_flags(parser))
+    if not hint and message.startswith("unrecognized arguments"):
+        return " (--help lists every flag)"
+    return hint
+
+
+# What --model and --data offer by class name: the registry's examples, and the user's own CSV data
+CHOICES = {
+    "model": [model for model, _ in EXAMPLES.values()],
+    "data": [data for _, data in EXAMPLES.values()] + [CSVRegressionData, CSVClassificationData],
+}
+
+
+def known_flags(parser: LightningArgumentParser) -> set[str]:
+    """Every flag of the command line: the parsers' own, and each model's and data set's arguments."""
+    flags, pending = set(), [parser]
+    while pending:
+        current = pending.pop()
+        for action in current._actions:
+            flags.update(option for option in action.option_strings if option.startswith("--"))
+            if isinstance(action.choices, dict):  # the subcommands' parsers
+                pending.extend(choice for choice in action.choices.values() if hasattr(choice, "_actions"))
+    for section, classes in CHOICES.items():
+        for cls in classes:
+            flags |= {
+                f"--{section}.{key}" for c in cls.__mro__ for key in inspect.signature(c.__init__).parameters
+            }
+    return flags
+
+
+def did_you_mean(message: str, flags: set[str]) -> str:
+    """ "; did you mean --trainer.max_epochs?" where the message names a flag that does not exist but is
+    close to one that does."""
+    named = re.search(r"(--[\w.]+)", message)
+    if named is None or named[1] in flags:
+        return ""
+    close = difflib.get_close_matches(named[1], flags, n=1, cutoff=0.8)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def stderr_is_a_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def subclasses(base: type) -> list[type]:
+    found, pending = [], [base]
     while pending:
         for subclass in pending.pop().__subclasses__():
+            found.append(subclass)
             pending.append(subclass)
-            if not subclass.__subclasses__():
-                found.add(subclass.__name__)
-    return sorted(found)
+    return found
+
+
+def known_model(class_path: str) -> type[GradientDescentExample] | None:
+    """The model class a config or a checkpoint names (``lit_gd.NotGate`` or its module's path), among the
+    classes already imported; None for any other name."""
+    for model in subclasses(GradientDescentExample):
+        if class_path in (f"lit_gd.{model.__name__}", f"{model.__module__}.{model.__qualname__}"):
+            return model
+    return None
+
+
+def constructor_default(owner: type, key: str):
+    """The default of a constructor argument, wherever in the class's hierarchy it is declared."""
+    for cls in owner.__mro__:
+        parameter = inspect.signature(cls.__init__).parameters.get(key)
+        if parameter is not None and parameter.default is not inspect.Parameter.empty:
+            return parameter.default
+    return None
+
+
+def as_flag(value) -> str:
+    """A value as the user types it on the command line (``false``, not ``False``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def check_optimizer_settings(optimizer: Namespace) -> None:
+    """torch checks an optimizer's settings only when it is built, after the run has started: build it
+    once on a stand-in parameter now, so that a bad one is a line, not a traceback."""
+    name = optimizer["class_path"].rpartition(".")[2]
+    try:
+        import_class(optimizer["class_path"])([torch.zeros(1, requires_grad=True)], **optimizer["init_args"])
+    except ValueError as error:
+        raise InputError(f"--optimizer {name}: {error} (see torch.optim.{name})") from None
+
+
+def import_class(class_path: str) -> type:
+    module, _, name = class_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _reported_error(error: BaseException | None) -> BaseException | None:
+    """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped:
+    a user's mistake, a stop, a file that cannot be written, another process's end."""
+    reported = (LitGdError, OSError)
+    while error is not None and not (isinstance(error, reported) or another_process_ended(error)):
+        error = error.__cause__ or error.__context__
+    return error
+
+
+def another_process_ended(error: BaseException) -> bool:
+    """A collective failed because another process of the run is gone (killed, crashed): torch's DistError,
+    or gloo's plain RuntimeError from its TCP transport ("Connection reset by peer")."""
+    return isinstance(error, torch.distributed.DistError) or (
+        isinstance(error, RuntimeError) and "gloo/transport" in str(error)
+    )
 
 
 def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
@@ -217,16 +490,39 @@ def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
         subclass_mode_model=True,
         subclass_mode_data=True,
         seed_everything_default=0,
-        parser_kwargs={"exit_on_error": False},  # parse errors come to main() as ArgumentError
+        # parse errors come to main() as ArgumentError; no flag is taken for another it begins (max_epoch)
+        parser_kwargs={"exit_on_error": False, **NO_ABBREVIATIONS},
         trainer_defaults={
             "log_every_n_steps": 1,
             "num_sanity_val_steps": 0,
             "use_distributed_sampler": False,  # TensorDataModule shares the points out itself, by slicing
             "callbacks": [HParamsLogger(), PredictionWriter()],
         },
-        args=args,
+        args=with_example_config(sys.argv[1:] if args is None else args),
         run=run,
     )
+
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # in a clone of the repository
+# for the main parser and each subcommand's
+NO_ABBREVIATIONS = {"allow_abbrev": False} | {
+    name: {"allow_abbrev": False} for name in ("fit", "validate", "test", "predict")
+}
+
+
+def with_example_config(args: ArgsType) -> ArgsType:
+    """An example named by its classes alone (``fit --model NotGate --data NotGateData``) trains as its
+    config says (5 steps for the NOT gate, not Lightning's default 1000 epochs): its config comes first,
+    and every config and flag given still applies after it."""
+    if not isinstance(args, list):
+        return args
+    given = {flag: args[i + 1] for i, flag in enumerate(args[:-1]) if flag in ("--model", "--data")}
+    for name, (model, data) in EXAMPLES.items():
+        named = given.get("--model") in (model.__name__, f"lit_gd.{model.__name__}")
+        if named and given.get("--data") in (data.__name__, f"lit_gd.{data.__name__}"):
+            config = CONFIGS / f"{name}.yaml"
+            return [args[0], "--config", str(config), *args[1:]] if config.is_file() else args
+    return args
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ An example's LightningDataModule subclasses ``TensorDataModule`` and fills in ``
 """
 
 import csv
+import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +34,7 @@ class BatchIndices(Sampler):
         self.size, self.batch_size, self.shuffle = size, batch_size, shuffle
         self.seed = torch.initial_seed()
         self.epoch = 0
+        self.resume_at: tuple[int, int] | None = None  # (epoch, batches already trained on in it)
         distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
         self.rank = torch.distributed.get_rank() if distributed else 0
         self.world_size = torch.distributed.get_world_size() if distributed else 1
@@ -45,6 +47,13 @@ class BatchIndices(Sampler):
         return math.ceil(self.share / (self.batch_size or self.share))
 
     def __iter__(self) -> Iterator[slice | Tensor]:
+        """The epoch's batches; in an epoch resumed from a mid-epoch checkpoint, the ones not trained on. A
+        generator: nothing here runs before the first batch is drawn, after Lightning's ``set_epoch``."""
+        skip = self.resume_at[1] if self.resume_at is not None and self.resume_at[0] == self.epoch else 0
+        self.resume_at = None
+        yield from itertools.islice(self._batches(), skip, None)
+
+    def _batches(self) -> Iterator[slice | Tensor]:
         batch_size = self.batch_size or self.share
         if self.world_size == 1 and not self.shuffle:
             for start in range(0, self.size, batch_size):
@@ -58,6 +67,27 @@ class BatchIndices(Sampler):
             : self.share * self.world_size
         ]
         yield from order[self.rank :: self.world_size].split(batch_size)
+
+
+class ResumableLoader(DataLoader):
+    """The training loader, whose place in the epoch goes into every checkpoint: Lightning saves its
+    ``state_dict`` with the loops' state and, resuming from a checkpoint written mid-epoch, gives it back
+    through ``load_state_dict`` (Lightning's stateful data loading), so the run goes on with the very next
+    batch. The place is the trainer's count of batches processed in the epoch, not of batches drawn from
+    the loader: Lightning draws one ahead."""
+
+    def __init__(
+        self, dataset: TensorDataset, sampler: BatchIndices, progress: Callable[[], tuple[int, int]]
+    ):
+        super().__init__(dataset, sampler=sampler, batch_size=None)  # each index cuts a whole batch
+        self.progress = progress  # -> (epoch, batches processed in it)
+
+    def state_dict(self) -> dict[str, int]:
+        epoch, batches = self.progress()
+        return {"epoch": epoch, "batches": batches}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.sampler.resume_at = (state["epoch"], state["batches"])
 
 
 class TensorDataModule(LightningDataModule):
@@ -102,7 +132,8 @@ class TensorDataModule(LightningDataModule):
         self.input_mean, self.input_std = None, None
 
     def make_tensors(self) -> tuple[Tensor, Tensor]:
-        """The inputs, shape (samples, features), and the targets, shape (samples, outputs)."""
+        """The inputs, shape (samples, features), and the targets, shape (samples, outputs): new tensors at
+        every call (standardising rescales the inputs in place)."""
         raise NotImplementedError
 
     @property
@@ -138,7 +169,7 @@ class TensorDataModule(LightningDataModule):
         test, val, train = order.split([held_out["test"], held_out["val"], size - sum(held_out.values())])
         if self.standardize:
             self.input_mean, self.input_std = inputs[train].mean(0), inputs[train].std(0).clamp_min(1e-12)
-            inputs = self.scale(inputs)
+            inputs.sub_(self.input_mean).div_(self.input_std)  # as scale() does, in place: no second copy
         self.full_dataset = TensorDataset(inputs, targets)
         self.dataset = self._subset(train)
         self.val_dataset = self._subset(val) if held_out["val"] else self.dataset
@@ -179,28 +210,33 @@ class TensorDataModule(LightningDataModule):
             )
         return inputs
 
-    @staticmethod
-    def _loader(dataset: TensorDataset, batch_size: int | Literal["full"], shuffle: bool) -> DataLoader:
-        indices = BatchIndices(len(dataset), None if batch_size == "full" else batch_size, shuffle)
-        # batch_size=None: each index from the sampler cuts a whole batch; nothing is collated per sample
-        return DataLoader(dataset, sampler=indices, batch_size=None)
-
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> ResumableLoader:
         if self.batch_size != "full" and self.batch_size > len(self.dataset):
             raise InputError(
                 f"--data.batch_size {self.batch_size} is more than the {len(self.dataset)} training points:"
                 " give at most that many, or 'full' for all of them"
             )
-        return self._loader(self.dataset, self.batch_size, self.shuffle)
+        batch_size = None if self.batch_size == "full" else self.batch_size
+        return ResumableLoader(
+            self.dataset, BatchIndices(len(self.dataset), batch_size, self.shuffle), self._progress
+        )
+
+    def _progress(self) -> tuple[int, int]:
+        return self.trainer.current_epoch, self.trainer.fit_loop.epoch_loop.batch_progress.current.processed
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_dataset, "full", shuffle=False)
+        return self._whole(self.val_dataset)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_dataset, "full", shuffle=False)
+        return self._whole(self.test_dataset)
 
     def predict_dataloader(self) -> DataLoader:
-        return self._loader(TensorDataset(self.scale(self.prediction_rows())), "full", shuffle=False)
+        return self._whole(TensorDataset(self.scale(self.prediction_rows())))
+
+    @staticmethod
+    def _whole(dataset: TensorDataset) -> DataLoader:
+        """One batch of every point, in order."""
+        return DataLoader(dataset, sampler=BatchIndices(len(dataset), None, shuffle=False), batch_size=None)
 
 
 def read_input_rows(path: str) -> Tensor:

@@ -17,6 +17,11 @@ class InputError(LitGdError, ValueError):
 class TrainingStopped(LitGdError):
     """Training ended early for a reason the user must hear (divergence, dead units, a signal)."""
 
+    @property
+    def signalled(self) -> bool:
+        """Stopped by a signal (exit status 128 + its number), not by a guard."""
+        return self.exit_code > 128
+
 
 def is_number(text: str) -> bool:
     try:

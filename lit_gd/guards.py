@@ -9,6 +9,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
+from lit_gd.callbacks import LastCheckpoint
 from lit_gd.errors import TrainingStopped
 
 
@@ -22,6 +23,7 @@ class DivergenceGuard(Callback):
             enabled: false lets a run go on through NaN and infinity.
         """
         self.enabled = enabled
+        self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
         self._params: list[Tensor] = []
         self._previous: list[Tensor] = []  # the parameters of the last step whose loss was finite
         self._last_finite_loss: Tensor | None = None
@@ -45,10 +47,12 @@ class DivergenceGuard(Callback):
         what = f"the loss is {loss.item()}" if not torch.isfinite(loss) else "a gradient is not finite"
         saved = self._save_last_good(trainer, pl_module)
         last = "none" if self._last_finite_loss is None else f"{self._last_finite_loss.item():.6g}"
-        raise TrainingStopped(
+        message = (
             f"training diverged at step {step}: {what}; the last finite loss was {last}; the parameters"
             f" before this step are in {saved}. Try a lower learning rate (--model.lr or --optimizer.lr)."
         )
+        self.diagnoses.append(message)
+        raise TrainingStopped(message)
 
     def _save_last_good(self, trainer: Trainer, pl_module: LightningModule) -> Path:
         with torch.no_grad():
@@ -59,60 +63,68 @@ class DivergenceGuard(Callback):
         return path
 
 
-class DeadReLUMonitor(Callback):
-    """Notices when every unit of a ``nn.ReLU`` outputs zero on all the training points, epoch after epoch:
-    no gradient flows through it any more and gradient descent cannot revive it. Says which layer and since
-    which step, and warns or stops as ``action`` says."""
+class StuckUnitMonitor(Callback):
+    """Notices when every unit of a layer of one kind (``watched``) stops passing gradient on all the
+    training points, epoch after epoch: gradient descent can then no longer move what comes before it. Says
+    which layer and since which step, and warns or stops as ``action`` says."""
+
+    watched: type[nn.Module]
 
     def __init__(self, patience: int = 3, action: Literal["warn", "stop"] = "warn"):
         """
         Args:
-            patience: how many whole epochs in a row a layer must be dead before it is reported.
+            patience: how many whole epochs in a row a layer must be stuck before it is reported.
             action: ``warn`` reports once and trains on; ``stop`` ends the run with the report.
         """
         self.patience, self.action = patience, action
-        self._alive: dict[str, Tensor] = {}
-        self._dead_since: dict[str, tuple[int, int]] = {}  # layer -> (first dead epoch, its first step)
+        self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
+        self._learning: dict[str, Tensor] = {}
+        self._stuck_since: dict[str, tuple[int, int]] = {}  # layer -> (first stuck epoch, its first step)
         self._reported: set[str] = set()
         self._hooks = []
 
+    def passes_gradient(self, output: Tensor) -> Tensor:
+        """Per point and unit of a batch's output: whether a gradient flows back through it."""
+        raise NotImplementedError
+
+    def diagnosis(self, name: str, units: int, step: int) -> str:
+        raise NotImplementedError
+
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for name, module in pl_module.named_modules():
-            if isinstance(module, nn.ReLU):
+            if isinstance(module, self.watched):
                 self._hooks.append(module.register_forward_hook(self._recorder(name)))
 
     def _recorder(self, name: str):
         def record(module: nn.Module, inputs, output: Tensor) -> None:
             if module.training:
-                alive = (output > 0).flatten(1).any(dim=0)  # per unit: did it fire on any point of the batch?
-                self._alive[name] = alive if name not in self._alive else self._alive[name] | alive
+                learning = (
+                    self.passes_gradient(output.detach()).reshape(len(output), -1).any(dim=0)
+                )  # per unit
+                self._learning[name] = (
+                    learning if name not in self._learning else self._learning[name] | learning
+                )
 
         return record
 
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._alive.clear()
+        self._learning.clear()
         self._epoch_first_step = trainer.global_step
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        for name, alive in self._alive.items():
-            alive = trainer.strategy.reduce(alive.float(), reduce_op="sum") > 0  # fired in any process
-            if alive.any():
-                self._dead_since.pop(name, None)
+        for name, learning in self._learning.items():
+            learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
+            if learning.any():
+                self._stuck_since.pop(name, None)
                 continue
-            epoch, step = self._dead_since.setdefault(name, (trainer.current_epoch, self._epoch_first_step))
+            epoch, step = self._stuck_since.setdefault(name, (trainer.current_epoch, self._epoch_first_step))
             if trainer.current_epoch - epoch + 1 >= self.patience and name not in self._reported:
-                self._report(name, alive.numel(), step, trainer)
-
-    def _report(self, name: str, units: int, step: int, trainer: Trainer) -> None:
-        self._reported.add(name)
-        message = (
-            f"dead ReLUs: all {units} unit(s) of '{name}' have output 0 on every training point since step"
-            f" {step}, so no gradient flows through them and gradient descent cannot revive them."
-            " Try a lower learning rate or another initialisation (--seed_everything)."
-        )
-        if self.action == "stop":
-            raise TrainingStopped(message)
-        rank_zero_info(f"warning: {message}")
+                self._reported.add(name)
+                message = self.diagnosis(name, learning.numel(), step)
+                self.diagnoses.append(message)
+                if self.action == "stop":
+                    raise TrainingStopped(message)
+                rank_zero_info(f"warning: {message}")
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for hook in self._hooks:
@@ -120,33 +132,106 @@ class DeadReLUMonitor(Callback):
         self._hooks.clear()
 
 
+class DeadReLUMonitor(StuckUnitMonitor):
+    """Dead ReLUs: every unit of a ``nn.ReLU`` outputs zero on all the training points, so no gradient flows
+    through it and gradient descent cannot revive it."""
+
+    watched = nn.ReLU
+
+    def passes_gradient(self, output: Tensor) -> Tensor:
+        return output > 0
+
+    def diagnosis(self, name: str, units: int, step: int) -> str:
+        return (
+            f"dead ReLUs: all {units} unit(s) of '{name}' have output 0 on every training point since step"
+            f" {step}, so no gradient flows through them and gradient descent cannot revive them."
+            " Try a lower learning rate or another initialisation (--seed_everything)."
+        )
+
+
+class SaturationMonitor(StuckUnitMonitor):
+    """Saturated sigmoids: every unit of a ``nn.Sigmoid`` outputs within ``1e-6`` of 0 or 1 on all the
+    training points, where its gradient σ(1 - σ) all but vanishes (in float32, often to exactly 0): the
+    loss stops moving whether the outputs are right or wrong."""
+
+    watched = nn.Sigmoid
+    smallest_gradient = 1e-6
+
+    def passes_gradient(self, output: Tensor) -> Tensor:
+        return output * (1 - output) >= self.smallest_gradient
+
+    def diagnosis(self, name: str, units: int, step: int) -> str:
+        return (
+            f"saturated sigmoid: all {units} unit(s) of '{name}' output within about"
+            f" {self.smallest_gradient:g} of 0 or 1 on every training point since step {step}, where their"
+            " gradient σ(1 - σ) all but vanishes and gradient descent has stopped moving them. If the loss is"
+            " still high, try a lower learning rate."
+        )
+
+
 class GracefulInterrupt(Callback):
-    """Ctrl-C (SIGINT) or SIGTERM during fit: the current step finishes, training stops, last.ckpt is
-    written as at any end of fit, and the run ends with a message saying how to resume. A second Ctrl-C
+    """Ctrl-C (SIGINT), SIGTERM or SIGHUP to any process of a run, during fit: every process finishes the
+    same step, ``last.ckpt`` is written once, with the place in the epoch (resuming goes on with the next
+    batch), and the run ends with exit status 128 + the signal's number and one line saying how to resume.
+    Under DDP the processes agree after every step whether any of them was signalled (one small
+    all-reduce); Lightning's own SIGTERM handler, which broadcasts from inside the handler, is replaced
+    while training runs (before, during set-up, Lightning's answer the signal). A second Ctrl-C
     interrupts at once, as Lightning does by default."""
 
-    def __init__(self):
-        self.received: int | None = None
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self, last_checkpoint: "LastCheckpoint | None" = None):
+        self.last_checkpoint = last_checkpoint
+        self.received = 0
         self._previous_handlers = {}
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self.received = None
+        # Lightning sets its own handlers just before training starts; they are replaced until fit ends
+        self.received = 0
 
         def stop_after_this_step(signum, frame):
             self.received = signum
             signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts at once
             rank_zero_info(f"\n{signal.Signals(signum).name} received: stopping after this step")
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in self.SIGNALS:
             self._previous_handlers[signum] = signal.signal(signum, stop_after_this_step)
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args) -> None:
-        # Stopped here, after a whole step, not in the handler: a signal landing between steps would end the
-        # next epoch before its first batch, and that empty epoch would count on resuming.
-        if self.received is not None:
-            trainer.should_stop = True
+        # Here, after a whole step, not in the handler: every process reaches this point at the same step
+        received = self.received
+        if trainer.world_size > 1:
+            signalled = torch.tensor(received, device=trainer.strategy.root_device)
+            received = int(trainer.strategy.reduce(signalled, reduce_op="max"))
+        if not received:
+            return
+        if trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:
+            # The epoch's last step: its validation and end run as in a run never stopped, then fit ends
+            # and on_train_end stops with the epoch complete (stopped here, they would be skipped for good)
+            self.received, trainer.should_stop = received, True
+        else:
+            self._stop(trainer, received)  # mid-epoch: the checkpoint keeps the place in the epoch
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._restore_handlers()
+        if self.received:  # signalled after the last step
+            self._stop(trainer, self.received)
+
+    def _stop(self, trainer: Trainer, received: int) -> None:
+        kept = self.last_checkpoint is not None and self.last_checkpoint.save_last
+        if kept:
+            self.last_checkpoint.save_last_now(trainer)
+        name = signal.Signals(received).name
+        raise TrainingStopped(
+            f"stopped by {name} at step {trainer.global_step}; "
+            + ("last.ckpt is saved: resume with --ckpt_path last" if kept else "no checkpoint is kept"),
+            exit_code=128 + received,
+        )
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        self._restore_handlers()
+
+    def _restore_handlers(self) -> None:
         for signum, handler in self._previous_handlers.items():
             signal.signal(signum, handler)
         self._previous_handlers.clear()

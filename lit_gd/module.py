@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from lightning.pytorch import LightningModule
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection, R2Score
 from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryF1Score
@@ -41,25 +42,42 @@ def classification_metrics() -> MetricCollection:
     return MetricCollection({"accuracy": BinaryAccuracy(), "f1": BinaryF1Score(), "auroc": BinaryAUROC()})
 
 
+def hidden_layers(in_features: int, hidden: int) -> tuple[nn.Linear, nn.Linear]:
+    """The two linear layers of a 2-3-1 network of any width: ``in_features`` -> ``hidden`` -> 1."""
+    if hidden < 1:
+        raise InputError(f"--model.hidden must be at least 1 unit, got {hidden}")
+    return nn.Linear(in_features, hidden), nn.Linear(hidden, 1)
+
+
 class GradientDescentExample(LightningModule):
     """One worked example: its parameters, its model and its loss, trained by plain SGD.
 
     An example is one file in ``lit_gd/examples/`` holding a subclass of this class and a
     ``TensorDataModule`` subclass for its data (``make_tensors``). The subclass fills in:
 
-    - ``__init__(lr, <its own hyperparameters>, in_features)``, each with its tutorial's value as default
-      and documented in its docstring (each is a ``--model.<name>`` flag and is saved in checkpoints). It
-      calls ``super().__init__(lr, in_features)``, then builds its parameters. ``in_features``, the data's
-      input columns, is set by lit-gd from the data; a model made for a fixed number of input columns says
-      so with ``self.require_input_columns(n)``.
+    - ``__init__(lr, <its own hyperparameters>, in_features)``: each argument documented in its docstring
+      (each is a ``--model.<name>`` flag and is saved in checkpoints), with its tutorial's value as default;
+      ``in_features`` defaults to the width of the example's own data (the tests build every model with
+      no arguments). It calls ``super().__init__(lr, in_features)``, then builds its parameters.
+      ``in_features`` is set by lit-gd from the data; a model made for a fixed number of input columns
+      says so with ``self.require_input_columns(n)``.
     - ``forward(inputs)``: the predictions, of the targets' shape (every step checks it).
     - ``loss(predictions, targets)``: the mean squared error unless it says otherwise.
-    - ``configure_metrics()``: the torchmetrics that every stage reports, or None where there are no targets.
+    - ``configure_metrics()``: the torchmetrics that every stage reports, or None where there are no
+      targets. It is called by this constructor, before the subclass's own attributes exist.
     - ``figures(data)``, optionally: its own pictures by name, drawn with ``lit_gd.plots`` from a
       ``FigureData``; the loss curve is drawn for every example.
+    - ``optimum(inputs, targets)``, optionally: where gradient descent should take each parameter, where
+      that is known for certain; drawn in TensorBoard beside the parameter.
+    - ``model_step(batch)``, rarely: an example without targets (the quadratic) returns its loss itself.
 
-    What the callbacks read from it: ``last_loss``, the latest training step's loss (on its device), and
-    ``draw_figures``. ``--optimizer`` replaces ``configure_optimizers`` when given.
+    An example that predicts P(y = 1) for labels 0 and 1 takes the loss, the metrics and the figures from
+    ``BinaryClassifier``, named first: ``class LogisticRegression(BinaryClassifier, GradientDescentExample)``.
+
+    The file's docstring says what the example is: TensorBoard's story of each run opens with it.
+
+    What the callbacks read from it: ``last_loss``, the latest training step's loss (on its device),
+    ``draw_figures`` and ``optimum``. ``--optimizer`` replaces ``configure_optimizers`` when given.
     """
 
     def __init__(self, lr: float, in_features: int):
@@ -71,14 +89,18 @@ class GradientDescentExample(LightningModule):
         self.last_loss: Tensor | None = None
         self._metrics_this_epoch = False
         metrics = self.configure_metrics()
+        # Train metrics accumulate over an epoch: their state goes into checkpoints, so that a run resumed
+        # mid-epoch reports the same epoch metrics as one never stopped
         self.train_metrics = metrics.clone(prefix="train/") if metrics else None
+        if self.train_metrics is not None:
+            self.train_metrics.persistent(True)
         self.val_metrics = metrics.clone(prefix="val/") if metrics else None
         self.test_metrics = metrics.clone(prefix="test/") if metrics else None
 
     @property
     def example_input_array(self) -> Tensor:
-        """One row of zeros for the model summary and the graph in TensorBoard, in the model's dtype (float64
-        under ``--trainer.precision 64``)."""
+        """One input of the data's width, for the graph in TensorBoard and the model summary, in the
+        model's dtype (float64 under ``--trainer.precision 64``)."""
         return torch.zeros(1, self.in_features, dtype=self.dtype, device=self.device)
 
     def require_input_columns(self, columns: int) -> None:
@@ -95,6 +117,11 @@ class GradientDescentExample(LightningModule):
     def figures(self, data: FigureData) -> plots.Figures:
         return {}
 
+    def optimum(self, inputs: Tensor, targets: Tensor) -> dict[str, float]:
+        """The values that minimise the loss on these training points, by the name of the parameter (or of
+        its element, ``weight.0.1``, as the step scalars name them), where they are known; none by default."""
+        return {}
+
     def model_step(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
         """The loss of one batch, with the predictions and targets it compared."""
         inputs, targets = batch
@@ -105,6 +132,9 @@ class GradientDescentExample(LightningModule):
                 f"{tuple(targets.shape)}: a loss over them would broadcast silently; make the shapes equal"
             )
         return self.loss(predictions, targets), predictions, targets
+
+    def on_train_start(self) -> None:
+        self.on_train_epoch_start()  # a run resumed mid-epoch starts with no on_train_epoch_start
 
     def on_train_epoch_start(self) -> None:
         # Train metrics accumulate over the epochs that end with a validation: train/ and val/ metrics come
@@ -157,14 +187,24 @@ class GradientDescentExample(LightningModule):
     def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         return self(batch[0])
 
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        # Checkpoints written before train metric states were kept lack them: those start empty
+        for key, value in self.state_dict().items():
+            if key.startswith("train_metrics."):
+                checkpoint["state_dict"].setdefault(key, value)
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=self.lr)
 
     def draw_figures(self, inputs: Tensor, targets: Tensor, series: Series) -> plots.Figures:
         """Every picture of this run, from its training data and what was logged: the loss curve, then the
-        example's own."""
+        example's own where the parameters are finite (a run that diverged with the guard off)."""
+        pictures = {"loss": plots.loss_curve(series("train/loss"))}
+        if not all(torch.isfinite(param).all() for param in self.parameters()):
+            rank_zero_info("warning: figures: the parameters are not finite, so only the loss curve is drawn")
+            return pictures
         data = FigureData(inputs.cpu().numpy(), targets.cpu().numpy().ravel(), self._predict_numpy, series)
-        return {"loss": plots.loss_curve(series("train/loss")), **self.figures(data)}
+        return pictures | self.figures(data)
 
     def _predict_numpy(self, inputs: np.ndarray) -> np.ndarray:
         inputs = torch.as_tensor(inputs, dtype=self.dtype, device=self.device)
@@ -172,10 +212,12 @@ class GradientDescentExample(LightningModule):
             return self(inputs.reshape(len(inputs), -1)).cpu().numpy().ravel()
 
 
-class BinaryClassifier(GradientDescentExample):
-    """An example whose ``forward`` gives P(y = 1), labels being 0 and 1: binary cross-entropy as its loss,
-    accuracy, F1 and AUROC as its metrics, and its decision boundary as a picture where the data has two
-    features."""
+class BinaryClassifier:
+    """What an example whose ``forward`` gives P(y = 1), labels being 0 and 1, shares: binary cross-entropy as
+    its loss, accuracy, F1 and AUROC as its metrics, and its decision boundary as a picture where the data
+    has two features. Its ``forward`` ends in an ``nn.Sigmoid`` module (``self.sigmoid``), which the
+    saturation guard watches. Mixed into a GradientDescentExample, not one itself: it is no ``--model``
+    choice."""
 
     def loss(self, predictions: Tensor, targets: Tensor) -> Tensor:
         return nn.functional.binary_cross_entropy(predictions, targets)
@@ -187,21 +229,3 @@ class BinaryClassifier(GradientDescentExample):
         if data.inputs.shape[1] != 2:  # a picture of the plane needs two features
             return {}
         return {"decision": plots.decision_regions(data.inputs, data.targets, data.predict)}
-
-
-class HiddenLayerNetwork(GradientDescentExample):
-    """The 2-3-1 network of tutorials 001 and 003, of any width: ``in_features`` inputs, a hidden layer of
-    ``hidden`` units, one output. Each example builds its two layers, named as its tutorial names them,
-    from ``self.in_features`` and ``self.hidden``, and takes its own ``lr``."""
-
-    def __init__(self, lr: float, in_features: int = 2, hidden: int = 3):
-        """
-        Args:
-            lr: learning rate of plain SGD.
-            in_features: the number of input columns (set by lit-gd from the data).
-            hidden: the width of the hidden layer.
-        """
-        super().__init__(lr, in_features)
-        if hidden < 1:
-            raise InputError(f"--model.hidden must be at least 1 unit, got {hidden}")
-        self.hidden = hidden

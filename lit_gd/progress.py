@@ -6,6 +6,10 @@ so that is five redraws of the whole line per step, more than the step itself co
 (0.1 s) limits how often ``update`` draws, but Lightning calls ``refresh``, which ignores it; here
 ``refresh`` honours it too. The bar keeps its state at every step and always draws its last one when it
 closes. The loss stays a tensor until the bar is drawn: no host synchronisation at every step.
+
+It draws on stderr, so that what a command prints on stdout (the summary, ``predict``'s table) can be
+redirected whole, and only the training bar: the validation, test and predict bars of the tutorials' runs
+flash by in milliseconds and leave a line each behind in a log. lit-gd shows it only on a terminal.
 """
 
 import math
@@ -62,10 +66,15 @@ class ThrottledProgressBar(TQDMProgressBar):
             disable=self.is_disabled,
             leave=True,
             dynamic_ncols=True,
-            file=sys.stdout,
+            file=sys.stderr,
             smoothing=0,
             bar_format=self.BAR_FORMAT,
         )
+
+    def init_validation_tqdm(self) -> Tqdm:
+        return Tqdm(disable=True)
+
+    init_sanity_tqdm = init_test_tqdm = init_predict_tqdm = init_validation_tqdm
 
     def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict:
         metrics = super().get_metrics(trainer, pl_module)

@@ -1,6 +1,6 @@
 """What every example must show, in one table keyed by its config's name (configs/<name>.yaml): the
-metrics each stage reports, the parameters logged and drawn as histograms, the figures drawn, and the
-plain PyTorch loop, written in the tutorials' style, that its training must equal.
+metrics each stage reports, the parameters logged (with their sizes, which decide their histograms), the
+figures drawn, and the plain PyTorch loop, written in the tutorials' style, that its training must equal.
 
 The tests parametrise over this table, and a config without a row fails ``test_every_config_has_a_row``.
 The loops start from the same values as the module (its random ones after ``torch.manual_seed(SEED)``),
@@ -88,7 +88,7 @@ def two_layer_loop(steps):
 @dataclass(frozen=True)
 class Expected:
     metrics: list[str]  # train/<metric>, val/<metric> and test/<metric>, beside <stage>/loss
-    parameters: list[str]  # named as the module names them
+    parameters: dict[str, int]  # each parameter, named as the module names it -> its number of elements
     figures: list[str]  # figures/<name> in TensorBoard
     plain_loop: Callable[[int], list[torch.Tensor]] | None = None  # steps -> the final parameters
     plain_steps: int = 0
@@ -97,30 +97,32 @@ class Expected:
 EXPECTED = {
     "bce_classifier": Expected(
         ["accuracy", "f1", "auroc"],
-        ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
+        {"fc1.weight": 6, "fc1.bias": 3, "fc2.weight": 3, "fc2.bias": 1},
         ["loss", "decision"],
         bce_classifier_loop,
         100,
     ),
     "linear_regression": Expected(
-        ["mse", "mae", "r2"], ["w", "b"], ["loss", "fit", "landscape"], linear_regression_loop, 100
+        ["mse", "mae", "r2"], {"w": 1, "b": 1}, ["loss", "fit", "landscape"], linear_regression_loop, 100
     ),
     "logistic_regression": Expected(
         ["accuracy", "f1", "auroc"],
-        ["linear.weight", "linear.bias"],
+        {"linear.weight": 2, "linear.bias": 1},
         ["loss", "decision"],
         logistic_regression_loop,
         300,
     ),
-    "not_gate": Expected(["accuracy", "f1", "auroc"], ["w", "b"], ["loss", "decision"], not_gate_loop, 5),
-    "quadratic": Expected([], ["x"], ["loss", "descent"], quadratic_loop, 10),  # no targets, no metrics
-    "relu_regression": Expected(
-        ["mse", "mae", "r2"], ["weight", "bias"], ["loss", "predictions"], relu_regression_loop, 300
+    "not_gate": Expected(
+        ["accuracy", "f1", "auroc"], {"w": 1, "b": 1}, ["loss", "decision"], not_gate_loop, 5
     ),
-    "synthetic_regression": Expected(["mse", "mae", "r2"], ["linear.weight", "linear.bias"], ["loss"]),
+    "quadratic": Expected([], {"x": 1}, ["loss", "descent"], quadratic_loop, 10),  # no targets, no metrics
+    "relu_regression": Expected(
+        ["mse", "mae", "r2"], {"weight": 2, "bias": 1}, ["loss", "predictions"], relu_regression_loop, 300
+    ),
+    "synthetic_regression": Expected(["mse", "mae", "r2"], {"linear.weight": 16, "linear.bias": 1}, ["loss"]),
     "two_layer": Expected(
         ["mse", "mae"],  # one data point: R² is undefined
-        ["linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"],
+        {"linear1.weight": 6, "linear1.bias": 3, "linear2.weight": 3, "linear2.bias": 1},
         ["loss", "predictions"],
         two_layer_loop,
         3,

@@ -1,10 +1,11 @@
 """Helpers for the tests: run the CLI in-process and read what TensorBoard recorded."""
 
+import os
 import shlex
 from pathlib import Path
 
 import pytest
-from lightning.pytorch import Trainer
+from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -68,3 +69,15 @@ def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
 
 def values(run_dir: Path, tag: str) -> list[float]:
     return [value for _, value in scalars(run_dir)[tag]]
+
+
+class SignalAtStep(Callback):
+    """Sends this process ``signum`` as step ``step`` ends, as a user's Ctrl-C or ``kill`` would arrive:
+    ``--trainer.callbacks tests.helpers.SignalAtStep --trainer.callbacks.step 5``."""
+
+    def __init__(self, step: int, signum: int = 2):  # SIGINT
+        self.step, self.signum = step, signum
+
+    def on_train_batch_end(self, trainer: Trainer, *args) -> None:
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), self.signum)

@@ -58,7 +58,7 @@ def test_examples_are_found_from_any_directory(tmp_path):
 def test_a_missing_config_is_said_in_one_line(monkeypatch):
     Path("empty").mkdir()
     os.chdir("empty")
-    monkeypatch.setattr(api, "CHECKOUT_CONFIGS", Path("/nowhere/configs"))
+    monkeypatch.setattr(api, "CONFIGS", Path("/nowhere/configs"))
     with pytest.raises(lit_gd.InputError) as raised:
         lit_gd.fit("not_gate")
     assert str(raised.value) == (

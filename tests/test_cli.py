@@ -6,22 +6,31 @@ from pathlib import Path
 import pytest
 
 import lit_gd as package
+from lit_gd.cli import subclasses
 from lit_gd.examples import EXAMPLES
+from lit_gd.module import GradientDescentExample
 from tests.examples import EXPECTED
 from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, scalars
 
 
 def test_every_config_has_a_row():
     """A new config is tested the moment it exists: every test parametrised over the table runs it."""
-    assert sorted(EXPECTED) == CONFIGS
+    assert not set(CONFIGS) - set(EXPECTED), "configs/<name>.yaml without a row in tests/examples.py"
+    assert not set(EXPECTED) - set(CONFIGS), "rows of tests/examples.py without a configs/<name>.yaml"
 
 
-def test_every_config_is_a_registered_example_named_in_it():
-    assert sorted(EXAMPLES) == CONFIGS
+def test_every_example_is_registered_exported_and_has_a_config():
+    defined = {
+        model for model in subclasses(GradientDescentExample) if model.__module__.startswith("lit_gd.")
+    }
+    assert not defined - {model for model, _ in EXAMPLES.values()}, "models missing from the registry"
+    assert not set(EXAMPLES) ^ set(CONFIGS), "registry names and configs/<name>.yaml differ"
     for name, classes in EXAMPLES.items():
         config = (REPO / "configs" / f"{name}.yaml").read_text()
-        assert all(f"class_path: lit_gd.{cls.__name__}" in config for cls in classes), name
-        assert all(getattr(package, cls.__name__) is cls for cls in classes), name
+        for cls in classes:
+            assert f"class_path: lit_gd.{cls.__name__}" in config, f"configs/{name}.yaml does not name {cls}"
+            assert getattr(package, cls.__name__, None) is cls, f"{cls} is not exported from lit_gd"
+            assert cls.__name__ in package.__all__, f"{cls.__name__} is not in lit_gd.__all__"
 
 
 @pytest.mark.parametrize("example", EXPECTED)
@@ -41,6 +50,11 @@ def test_config_fits_and_validates(example, capsys):
 def test_classes_resolve_by_name():
     lit_gd("fit --model NotGate --data NotGateData --trainer.max_epochs 1")
     assert Path("logs/not_gate/version_0/config.yaml").is_file()
+
+
+def test_an_example_by_its_class_names_alone_trains_as_its_config_does(capsys):
+    lit_gd("fit --model NotGate --data NotGateData")
+    assert "not_gate: 5 steps" in capsys.readouterr().out  # the config's 5 epochs, not Lightning's 1000
 
 
 def test_every_constructor_argument_is_a_flag(capsys):

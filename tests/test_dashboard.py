@@ -1,7 +1,9 @@
-"""What TensorBoard shows beyond the step scalars: metrics per stage, histograms, figures, the graph and
-the hyperparameters, each switchable; and a real TensorBoard server serving a run."""
+"""What TensorBoard shows beyond the step scalars: metrics per stage, histograms, figures, the graph, the
+hyperparameters and each run's story (its page of custom scalars and its text); and a real TensorBoard
+server serving them."""
 
 import json
+import re
 import socket
 import struct
 import subprocess
@@ -9,14 +11,22 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from tensorboard.plugins.hparams import plugin_data_pb2
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.custom_scalar import metadata as custom_scalar_metadata
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 
+from lit_gd.callbacks import ParameterHistograms
+from lit_gd.examples import EXAMPLES
 from tests.examples import EXPECTED
-from tests.helpers import fit_cli, latest_run, lit_gd, scalars, values
+from tests.helpers import fit_cli, latest_run, lit_gd, lit_gd_fails, scalars, values
+
+MIN_HISTOGRAM_ELEMENTS = ParameterHistograms().min_elements  # 8: smaller tensors get no histogram
 
 
 def events(run: Path) -> EventAccumulator:
@@ -30,6 +40,30 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+def story_page(record: EventAccumulator) -> tuple[str, dict[str, list[str]]]:
+    """The run's custom scalars layout: its one category's title, and each chart's tag patterns by title."""
+    (event,) = record.Tensors(custom_scalar_metadata.CONFIG_SUMMARY_TAG)
+    (category,) = layout_pb2.Layout.FromString(event.tensor_proto.string_val[0]).category
+    return category.title, {chart.title: list(chart.multiline.tag) for chart in category.chart}
+
+
+def story_text(record: EventAccumulator) -> tuple[int, str]:
+    """The step and the Markdown of the run's story text."""
+    (event,) = record.Tensors("story")
+    return event.step, event.tensor_proto.string_val[0].decode()
+
+
+def table_of_steps(text: str) -> list[str]:
+    """The rows of the story's table of steps, below its header."""
+    section = text.partition("### First and last steps")[2].partition("###")[0]
+    return [line for line in section.splitlines() if line.startswith("| ")][1:]
+
+
+def charted(patterns: list[str], tags: list[str]) -> set[str]:
+    """The tags a custom scalars chart draws: those a pattern matches at their start, as TensorBoard does."""
+    return {tag for tag in tags if any(re.match(pattern, tag) for pattern in patterns)}
+
+
 @pytest.mark.parametrize("example", EXPECTED)
 def test_short_run_writes_the_whole_story(example):
     run = fit_cli(
@@ -41,12 +75,14 @@ def test_short_run_writes_the_whole_story(example):
         assert {f"{stage}/{metric}" for metric in expected.metrics} <= set(tags["scalars"])
         assert f"{stage}/loss" in tags["scalars"]
     assert "hp_metric" not in tags["scalars"]
+    assert "epoch" not in tags["scalars"]  # Lightning's own: left out by lit-gd's logger
 
-    names = expected.parameters
+    drawn = [name for name, elements in expected.parameters.items() if elements >= MIN_HISTOGRAM_ELEMENTS]
     assert sorted(tags["histograms"]) == sorted(
-        f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in names
+        f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in drawn
     )
-    assert [event.step for event in record.Histograms(f"histogram/grad/{names[0]}")] == [0, 2]
+    for tag in tags["histograms"]:
+        assert [event.step for event in record.Histograms(tag)] == [0, 2]
 
     assert sorted(tags["images"]) == sorted(f"figures/{name}" for name in expected.figures)
     for tag in tags["images"]:
@@ -56,6 +92,19 @@ def test_short_run_writes_the_whole_story(example):
 
     assert tags["graph"]
 
+    title, charts = story_page(record)
+    assert title == example
+    params = list(expected.parameters) if sum(expected.parameters.values()) <= 16 else []
+    assert [chart for chart in charts if chart.startswith("gradient of ")] == [
+        f"gradient of {n}" for n in params
+    ]
+    assert charted(charts["loss"], tags["scalars"]) == {"train/loss", "val/loss"}
+    assert charted(charts["gradient norms"], tags["scalars"]) == {
+        f"grad_norm/{name}" for name in [*expected.parameters, "total"]
+    }
+    step, text = story_text(record)
+    assert step == 3 and text.startswith(f"**{EXAMPLES[example][0].__name__}** on ")
+
     hparams = {
         key: plugin_data_pb2.HParamsPluginData.FromString(content)
         for key, content in record.PluginTagToContent("hparams").items()
@@ -63,8 +112,146 @@ def test_short_run_writes_the_whole_story(example):
     logged = hparams["_hparams_/session_start_info"].session_start_info.hparams
     assert {"model", "data", "optimizer", "lr", "batch_size", "epochs"} <= set(logged)
     assert logged["epochs"].number_value == 3 and logged["batch_size"].string_value == "full"
-    columns = {info.name.tag for info in hparams["_hparams_/experiment"].experiment.metric_infos}
+    assert logged["data/shuffle"].WhichOneof("kind") == "bool_value"  # a boolean, not 0.0
+    assert hparams["_hparams_/session_start_info"].session_start_info.group_name == ""  # named as the run
+    experiment = hparams["_hparams_/experiment"].experiment
+    columns = {info.name.tag for info in experiment.metric_infos}
     assert {"train/loss", "val/loss"} | {f"val/{metric}" for metric in expected.metrics} <= columns
+    # TensorBoard ticks the first five metrics and the first five hyperparameters, those marked `differs`
+    # first: the headline ones, and the losses with the validation metrics
+    shown = [info.name.tag for info in experiment.metric_infos][: 2 + len(expected.metrics)]
+    assert shown[:2] == ["train/loss", "val/loss"]
+    assert sorted(shown[2:]) == sorted(f"val/{metric}" for metric in expected.metrics)
+    headline = {info.name for info in experiment.hparam_infos if info.differs}
+    assert headline == {"model", "optimizer", "lr", "batch_size", "epochs"}
+    shuffle = next(info for info in experiment.hparam_infos if info.name == "data/shuffle")
+    assert shuffle.type == api_pb2.DATA_TYPE_BOOL
+    assert [value.bool_value for value in shuffle.domain_discrete.values] == [False, True]
+
+
+def test_the_not_gate_tells_its_story():
+    """Tutorial 003's NOT gate: its page charts w, b, their gradients and the norms; its text has the
+    tutorial's table, every figure as float32 prints it."""
+    record = events(fit_cli("not_gate"))
+    tags = record.Tags()["scalars"]
+    _, charts = story_page(record)
+    assert list(charts) == ["loss", "w", "gradient of w", "b", "gradient of b", "gradient norms"]
+    assert [charted(charts[title], tags) for title in ("w", "gradient of w", "b", "gradient of b")] == [
+        {"param/w"},
+        {"grad/w"},
+        {"param/b"},
+        {"grad/b"},
+    ]
+    step, text = story_text(record)
+    assert step == 5
+    for line in [
+        "**NotGate** on **NotGateData**: 5 steps, from step 0.",
+        "The NOT gate as one sigmoid neuron, a = sigmoid(w·x + b) (tutorial 003 in docs/tutorials.md).",
+        "Plain SGD: after each step's backward pass, every parameter p ← p − 10 · ∂loss/∂p. Each step's loss"
+        " is taken over the whole training set, 2 training points: batch gradient descent.",
+        "| lr | 10.0 |",
+        "| data/shuffle | False |",
+        "| step | train/loss | param/w | param/b | grad/w | grad/b |",
+        "| 0 | 0.5183403 | 3.0 | 1.0 | 0.017345048 | -0.03553204 |",
+        "| 1 | 0.50608575 | 2.8265495 | 1.3553203 | 0.014591205 | -0.018819224 |",
+        "| 4 | 0.4955888 | 2.3969855 | 1.7300582 | 0.015374393 | -0.0038856817 |",
+        "### Parameters at the end (step 5)",
+        "    w = 2.243242\n    b = 1.768915",
+        "Nothing: no divergence, no dead ReLUs, no saturated sigmoids.",
+    ]:
+        assert line in text
+
+
+def test_the_quadratic_heads_for_its_minimum():
+    """x -> -1: the chart of x draws target/x, a line at -1 across the run; the table shows the first and
+    the last five steps."""
+    run = fit_cli("quadratic")
+    record = events(run)
+    _, charts = story_page(record)
+    assert charted(charts["x → -1"], record.Tags()["scalars"]) == {"param/x", "target/x"}
+    assert scalars(run)["target/x"] == [(step, -1.0) for step in range(50)]  # beside each param/x
+    _, text = story_text(record)
+    rows = table_of_steps(text)
+    steps = [row.split(" | ")[0].removeprefix("| ") for row in rows]
+    assert steps == [*map(str, range(5)), "…", *map(str, range(45, 50))]
+    assert rows[0] == "| 0 | 36.0 | 5.0 | 12.0 |"  # y = 36 and its gradient 2x + 2 = 12 at x = 5
+    assert rows[1] == "| 1 | 23.039999 | 3.8 | 9.6 |"
+    assert "    x = -0.9999143" in text
+
+
+@pytest.mark.parametrize(
+    "flags, optimum",
+    [
+        ("", {"w": 2.0, "b": 0.0}),  # y = 2x
+        ("--model.bias false", {"w": 2.0}),
+        (  # tutorial 000's study hours and exam scores
+            "--data.x '[10, 20, 30, 40]' --data.y '[480, 520, 710, 680]' --model.lr 1e-4",
+            {"w": 7.9, "b": 400.0},
+        ),
+    ],
+)
+def test_linear_regression_heads_for_the_least_squares_line(flags, optimum):
+    run = fit_cli("linear_regression", f"{flags} --trainer.max_epochs 20")
+    logged = scalars(run)
+    assert {name: logged[f"target/{name}"] for name in optimum} == {
+        name: [(step, pytest.approx(value)) for step in range(20)] for name, value in optimum.items()
+    }
+    _, charts = story_page(events(run))
+    assert [title for title in charts if "→" in title] == [f"{n} → {v:g}" for n, v in optimum.items()]
+
+
+def test_the_story_says_what_the_guards_said(capsys):
+    _, text = story_text(events(fit_cli("two_layer")))
+    assert "| step | train/loss | grad_norm/linear1.weight |" in text  # 13 elements: the norms, not each
+    assert "| 2 | 100.0 | 0.0 | 0.0 | 0.0 | 0.0 | 0.0 |" in text
+    for layer, units in (("hidden_relu", 3), ("output_relu", 1)):
+        assert f"- dead ReLUs: all {units} unit(s) of '{layer}' have output 0 on every training point" in text
+
+    _, text = story_text(events(fit_cli("not_gate", "--model.lr 1000 --trainer.max_epochs 10")))
+    assert "- saturated sigmoid: all 1 unit(s) of 'sigmoid' output within about 1e-06 of 0 or 1" in text
+
+    lit_gd_fails("fit --config configs/linear_regression.yaml --model.lr 1e6", capsys)
+    step, text = story_text(events(latest_run("linear_regression")))
+    assert step == 3 and "- training diverged at step 3: the loss is inf" in text
+
+
+@pytest.mark.parametrize(
+    "example, flags, step",
+    [
+        ("linear_regression", "--data.batch_size 1", 5),  # mid-epoch: GracefulInterrupt stops at once
+        ("not_gate", "", 2),  # an epoch's last step: the stop comes when fit ends
+    ],
+)
+def test_a_run_stopped_by_a_signal_gets_its_story_and_hparams(example, flags, step):
+    signal_at = f"--trainer.callbacks tests.helpers.SignalAtStep --trainer.callbacks.step {step}"
+    with pytest.raises(SystemExit) as stopped:
+        lit_gd(f"fit --config configs/{example}.yaml {flags} {signal_at}")
+    assert stopped.value.code == 130
+    record = events(latest_run(example))
+    told_at, text = story_text(record)
+    assert told_at == step and f": {step} steps, from step 0." in text
+    hparams = {
+        key: plugin_data_pb2.HParamsPluginData.FromString(content)
+        for key, content in record.PluginTagToContent("hparams").items()
+    }
+    assert hparams["_hparams_/session_start_info"].session_start_info.hparams["model"].string_value
+    assert "_hparams_/session_end_info" in hparams
+
+
+def test_a_resumed_run_tells_its_own_steps():
+    fit_cli("not_gate", "--trainer.max_epochs 2 --figures.enabled false")
+    resumed = fit_cli("not_gate", "--trainer.max_epochs 4 --figures.enabled false --ckpt_path last")
+    step, text = story_text(events(resumed))
+    assert step == 4 and "**NotGate** on **NotGateData**: 2 steps, from step 2." in text
+    assert [row.split(" | ")[:3] for row in table_of_steps(text)] == [
+        ["| 2", "0.50116986", "2.6806376"],
+        ["| 3", "0.49811363", "2.5405037"],
+    ]
+
+
+def test_no_tensorboard_no_story():
+    lit_gd("fit --config configs/not_gate.yaml --trainer.logger false --trainer.max_epochs 2")
+    assert not list(Path().rglob("events.out.tfevents.*"))
 
 
 @pytest.mark.slow
@@ -73,6 +260,15 @@ def test_train_metrics_come_with_each_validation_and_not_without():
     logged = scalars(run)
     assert [step for step, _ in logged["train/mse"]] == [step for step, _ in logged["val/mse"]] == [2, 5]
     assert "train/mse" not in scalars(fit_cli("relu_regression", "--trainer.limit_val_batches 0"))
+
+
+def test_histograms_of_tensors_of_any_size_on_request():
+    flags = "--trainer.max_epochs 2 --histograms.every_n_steps 1 --histograms.min_elements 1"
+    run = fit_cli("two_layer", flags)
+    names = EXPECTED["two_layer"].parameters
+    assert sorted(events(run).Tags()["histograms"]) == sorted(
+        f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in names
+    )
 
 
 def test_everything_extra_switches_off():
@@ -97,6 +293,7 @@ def test_classification_metrics_on_a_hand_made_case():
     assert values(run, "val/accuracy") == [0.5]
     assert values(run, "val/f1") == [pytest.approx(2 / 3)]
     assert values(run, "val/auroc") == [0.5]
+    assert "epoch" not in scalars(run)
 
 
 def _free_port() -> int:
@@ -110,9 +307,9 @@ def _get(url: str):
         return json.loads(response.read())
 
 
-@pytest.mark.slow
-def test_tensorboard_server_serves_the_run():
-    fit_cli("not_gate")
+@contextmanager
+def tensorboard_serving() -> Iterator[str]:
+    """A TensorBoard server of ./logs on a free port, once it serves a run: its URL for data."""
     port = _free_port()
     tensorboard = Path(sys.executable).with_name("tensorboard")
     server = subprocess.Popen(
@@ -125,20 +322,68 @@ def test_tensorboard_server_serves_the_run():
         deadline = time.monotonic() + 60
         while True:
             try:
-                runs = _get(f"{base}/runs")
-                if runs:
+                if _get(f"{base}/runs"):
                     break
             except OSError:
                 pass
             assert time.monotonic() < deadline, "TensorBoard did not serve the run within 60 s"
             time.sleep(0.5)
-        assert runs == ["not_gate/version_0"]
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_tensorboard_server_serves_the_run():
+    fit_cli("not_gate")
+    with tensorboard_serving() as base:
+        assert _get(f"{base}/runs") == ["not_gate/version_0"]
         tags = _get(f"{base}/plugin/scalars/tags")["not_gate/version_0"]
         assert {"train/loss", "param/w", "grad/b", "grad_norm/total", "val/accuracy"} <= set(tags)
         query = urllib.parse.urlencode({"run": "not_gate/version_0", "tag": "train/loss"})
         series = _get(f"{base}/plugin/scalars/scalars?{query}")
         assert [step for _, step, _ in series] == [0, 1, 2, 3, 4]
         assert series[0][2] == pytest.approx(0.5183403, rel=1e-6)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_tensorboard_serves_the_story():
+    """The story page, the story text and the hparams columns as TensorBoard's own HTTP API serves them to
+    its pages: the quadratic's chart of x with its target, the NOT gate's table."""
+    fit_cli("not_gate")
+    fit_cli("quadratic")
+    with tensorboard_serving() as base:
+        layout = _get(f"{base}/plugin/custom_scalars/layout")
+        charts = {
+            category["title"]: {chart["title"]: chart["multiline"]["tag"] for chart in category["chart"]}
+            for category in layout["category"]
+        }
+        assert list(charts) == ["not_gate", "quadratic"]
+        assert list(charts["quadratic"]) == ["loss", "x → -1", "gradient of x", "gradient norms"]
+        query = urllib.parse.urlencode(
+            {"run": "quadratic/version_0", "tag": charts["quadratic"]["x → -1"][1]}
+        )
+        target = _get(f"{base}/plugin/custom_scalars/scalars?{query}")
+        assert [[step, value] for _, step, value in target["tag_to_events"]["target/x"]] == [
+            [step, -1] for step in range(50)
+        ]
+
+        query = urllib.parse.urlencode({"run": "not_gate/version_0", "tag": "story"})
+        (text,) = _get(f"{base}/plugin/text/text?{query}")  # Markdown, as TensorBoard renders it
+        assert text["step"] == 5
+        assert "<td>0</td>\n<td>0.5183403</td>\n<td>3.0</td>" in text["text"]
+
+        query = urllib.parse.urlencode({"request": json.dumps({"experimentName": ""})})
+        experiment = _get(f"{base}/plugin/hparams/experiment?{query}")
+        hparams = {info["name"]: info for info in experiment["hparamInfos"]}
+        assert list(hparams)[:5] == [
+            "batch_size",
+            "epochs",
+            "lr",
+            "model",
+            "optimizer",
+        ]  # ticked: the first 5
+        assert hparams["data/shuffle"]["type"] == "DATA_TYPE_BOOL"
+        metrics = [info["name"]["tag"] for info in experiment["metricInfos"]]
+        assert metrics[:2] == ["train/loss", "val/loss"]

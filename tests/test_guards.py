@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from lit_gd import LinearRegression, TwoLayerReLU
+from lit_gd.errors import TrainingStopped
 from lit_gd.guards import GracefulInterrupt
 from tests.helpers import fit_cli, latest_run, lit_gd_fails, values
 
@@ -80,17 +81,21 @@ def lit_gd_process(*args: str) -> subprocess.Popen:
 
 def test_a_signal_stops_training_only_after_a_whole_step():
     """Stopping in the handler let a signal between steps end the next epoch before its first batch: an
-    empty epoch that counted on resuming (the resumed run then fell one step short)."""
-    trainer = SimpleNamespace(should_stop=False)
+    empty epoch that counted on resuming (the resumed run then fell one step short). The handler only
+    records the signal; the stop comes at the end of the step, as TrainingStopped with 128 + its number."""
+    progress = SimpleNamespace(is_last_batch=False)  # mid-epoch
+    mid_epoch = SimpleNamespace(epoch_loop=SimpleNamespace(batch_progress=progress))
+    trainer = SimpleNamespace(should_stop=False, world_size=1, global_step=7, fit_loop=mid_epoch)
     interrupt = GracefulInterrupt()
     interrupt.on_train_start(trainer, None)
     try:
         os.kill(os.getpid(), signal.SIGTERM)
         assert interrupt.received == signal.SIGTERM and not trainer.should_stop
-        interrupt.on_train_batch_end(trainer, None, None, None, 0)
-        assert trainer.should_stop
+        with pytest.raises(TrainingStopped, match="stopped by SIGTERM at step 7") as stopped:
+            interrupt.on_train_batch_end(trainer, None, None, None, 0)
+        assert stopped.value.exit_code == 143
     finally:
-        interrupt.on_train_end(trainer, None)
+        interrupt.on_exception(trainer, None, None)  # as Lightning calls it for the stop: handlers restored
 
 
 @pytest.mark.slow
@@ -111,9 +116,9 @@ def test_interrupted_run_resumes_bit_identical(signum):
     stopped = torch.load("logs/relu_regression/version_0/checkpoints/last.ckpt", weights_only=True)
     total = stopped["global_step"] + 25
 
-    resumed = lit_gd_process("--ckpt_path", "last", "--trainer.max_epochs", str(total))
-    whole = lit_gd_process("--trainer.max_epochs", str(total))
-    for process in (resumed, whole):
+    # one after the other: 'last' means the newest run, and a run started beside it would be the newest
+    for args in (["--ckpt_path", "last"], []):
+        process = lit_gd_process(*args, "--trainer.max_epochs", str(total))
         assert process.wait(timeout=120) == 0, process.stderr.read()
     finals = [
         torch.load(f"logs/relu_regression/version_{n}/checkpoints/last.ckpt", weights_only=True)

@@ -1,8 +1,9 @@
-"""The registry of worked examples: each name is a file here, a config in ``configs/<name>.yaml`` and the
-run folder ``logs/<name>/``, and maps to the example's LightningModule and LightningDataModule.
+"""The registry of worked examples: each name is a file here (beside ``manual_gradient.py``, linear
+regression's gradient by hand), a config ``configs/<name>.yaml`` and the run folder ``logs/<name>/``, and
+maps to the example's LightningModule and LightningDataModule.
 
 ``lit_gd.cli`` imports this registry, so that LightningCLI knows every example's classes by name
-(``--model NotGate --data NotGateData``). To add an example, write its file and add it here.
+(``--model NotGate --data NotGateData``). To add an example, see "How the code is laid out" in the README.
 """
 
 from lit_gd.data import TensorDataModule

@@ -2,9 +2,9 @@
 docs/tutorials.md).
 
 Ten points with features drawn from 1..10; SGD at lr 0.01 for 500 epochs. The tutorial's labels are random
-coin flips, so nothing can be learnt and its loss only plateaus (near 0.62); ``labels: random`` ships that
-data, seeded. ``labels: rule`` labels each point by a rule the network can learn (first feature larger
-than the second), so accuracy can be seen to rise.
+coin flips, so nothing can be learnt and the loss only plateaus (the tutorial's near 0.62, lit_gd's seeded
+data at 0.59); ``labels: random`` ships that data, seeded. ``labels: rule`` labels each point by a rule
+the network can learn (first feature larger than the second), so accuracy can be seen to rise.
 
     lit-gd fit --config configs/bce_classifier.yaml
     lit-gd fit --config configs/bce_classifier.yaml --data.labels rule
@@ -16,24 +16,27 @@ import torch
 from torch import Tensor, nn
 
 from lit_gd.data import TensorDataModule
-from lit_gd.module import BinaryClassifier, HiddenLayerNetwork
+from lit_gd.module import BinaryClassifier, GradientDescentExample, hidden_layers
 
 
-class BCEClassifier(BinaryClassifier, HiddenLayerNetwork):
-    """Linear(2, 3), ReLU, Linear(3, 1), Sigmoid, as in the tutorial's ``NeuralNetwork``: logistic regression
-    (``logistic_regression.py``) on three features that a hidden layer learns."""
+class BCEClassifier(BinaryClassifier, GradientDescentExample):
+    """Linear(in_features, hidden), ReLU, Linear(hidden, 1), Sigmoid: the tutorial's ``NeuralNetwork``,
+    2-3-1 by default; logistic regression (``logistic_regression.py``) on ``hidden`` features that a hidden
+    layer learns."""
 
-    def __init__(self, lr: float = 0.01, **kwargs):
+    def __init__(self, lr: float = 0.01, in_features: int = 2, hidden: int = 3):
         """
         Args:
             lr: learning rate of plain SGD (tutorial 001: 0.01).
+            in_features: the number of input columns (set by lit-gd from the data).
+            hidden: the width of the hidden layer.
         """
-        super().__init__(lr, **kwargs)  # in_features and hidden
-        self.fc1, self.fc2 = nn.Linear(self.in_features, self.hidden), nn.Linear(self.hidden, 1)
-        self.relu = nn.ReLU()
+        super().__init__(lr, in_features)
+        self.fc1, self.fc2 = hidden_layers(in_features, hidden)
+        self.relu, self.sigmoid = nn.ReLU(), nn.Sigmoid()
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.sigmoid(self.fc2(self.relu(self.fc1(x))))
+        return self.sigmoid(self.fc2(self.relu(self.fc1(x))))
 
 
 class BCEClassifierData(TensorDataModule):

@@ -33,10 +33,10 @@ from torch import Tensor, nn
 
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, check_whole_number
-from lit_gd.module import BinaryClassifier
+from lit_gd.module import BinaryClassifier, GradientDescentExample
 
 
-class LogisticRegression(BinaryClassifier):
+class LogisticRegression(BinaryClassifier, GradientDescentExample):
     """``nn.Linear(in_features, 1)`` and a sigmoid, trained with BCE plus an optional L2 penalty."""
 
     def __init__(self, lr: float = 0.2, l2: float = 0.0, in_features: int = 2):
@@ -51,10 +51,10 @@ class LogisticRegression(BinaryClassifier):
         if not (math.isfinite(l2) and l2 >= 0):
             raise InputError(f"--model.l2 must be a finite number of at least 0, got {l2}")
         self.l2 = l2
-        self.linear = nn.Linear(in_features, 1)
+        self.linear, self.sigmoid = nn.Linear(in_features, 1), nn.Sigmoid()
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.sigmoid(self.linear(x))
+        return self.sigmoid(self.linear(x))
 
     def loss(self, predictions: Tensor, targets: Tensor) -> Tensor:
         return super().loss(predictions, targets) + 0.5 * self.l2 * self.linear.weight.square().sum()

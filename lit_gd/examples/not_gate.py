@@ -33,9 +33,10 @@ class NotGate(GradientDescentExample):
         self.require_input_columns(1)
         self.w = nn.Parameter(torch.tensor(w))
         self.b = nn.Parameter(torch.tensor(b))
+        self.sigmoid = nn.Sigmoid()
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.sigmoid(self.w * x + self.b)
+        return self.sigmoid(self.w * x + self.b)
 
     def configure_metrics(self):
         return classification_metrics()

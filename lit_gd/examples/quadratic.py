@@ -38,6 +38,9 @@ class Quadratic(GradientDescentExample):
         y = self()
         return y, y, None  # no targets: the loss is the function itself
 
+    def optimum(self, inputs: Tensor, targets: Tensor) -> dict[str, float]:
+        return {"x": -1.0}  # x² + 2x + 1 = (x + 1)²
+
     def figures(self, data: FigureData) -> plots.Figures:
         path = np.append(data.series("param/x"), self.x.item())  # each step's x, and where it ended
         return {"descent": plots.descent_on_curve(lambda x: x**2 + 2 * x + 1, path, "x² + 2x + 1")}

@@ -15,19 +15,22 @@ from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
 from lit_gd import plots
 from lit_gd.data import TensorDataModule
-from lit_gd.module import FigureData, HiddenLayerNetwork
+from lit_gd.module import FigureData, GradientDescentExample, hidden_layers
 
 
-class TwoLayerReLU(HiddenLayerNetwork):
-    """Linear(2, 3), ReLU, Linear(3, 1), ReLU, as in the tutorial's ``ComplexNetwork``."""
+class TwoLayerReLU(GradientDescentExample):
+    """Linear(in_features, hidden), ReLU, Linear(hidden, 1), ReLU: the tutorial's ``ComplexNetwork``,
+    2-3-1 by default."""
 
-    def __init__(self, lr: float = 0.1, **kwargs):
+    def __init__(self, lr: float = 0.1, in_features: int = 2, hidden: int = 3):
         """
         Args:
             lr: learning rate of plain SGD (tutorial 003: 0.1).
+            in_features: the number of input columns (set by lit-gd from the data).
+            hidden: the width of the hidden layer.
         """
-        super().__init__(lr, **kwargs)  # in_features and hidden
-        self.linear1, self.linear2 = nn.Linear(self.in_features, self.hidden), nn.Linear(self.hidden, 1)
+        super().__init__(lr, in_features)
+        self.linear1, self.linear2 = hidden_layers(in_features, hidden)
         self.hidden_relu, self.output_relu = nn.ReLU(), nn.ReLU()
 
     def forward(self, x: Tensor) -> Tensor:
