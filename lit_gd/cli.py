@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import warnings
 from argparse import ArgumentError
 from datetime import timedelta
@@ -67,6 +68,8 @@ warnings.filterwarnings("ignore", message=r"`torch.jit.trace(_method)?` is depre
 # writes its checkpoints in a folder of its own
 warnings.filterwarnings("ignore", message=r"`.*configure_optimizers` will be overridden by")
 warnings.filterwarnings("ignore", message=r"The dirpath has changed from")
+# lit-gd hands LightningCLI the command line itself (with an example's config put first): not a mistake
+warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended to run from within")
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 
 
@@ -257,8 +260,11 @@ def main(args: ArgsType = None) -> None:
     had to stop, ends with one line on stderr and a non-zero exit, never a traceback."""
     if LAUNCHED_BY_LIGHTNING:
         _end_with_launcher()
+    previous_hook, writer_errors = threading.excepthook, _keep_writer_errors()
     try:
         run_cli(args)
+        if writer_errors:  # TensorBoard's writer thread failed (a full disk): the run is not whole
+            raise writer_errors[0]
     except KeyboardInterrupt:  # Ctrl-C before training started, or a second one during it
         _fail("interrupted (Ctrl-C); checkpoints written before are kept", exit_code=130, fresh_line=True)
     except SIGTERMException:  # SIGTERM while Lightning set up, before lit-gd's handler took over
@@ -285,10 +291,26 @@ def main(args: ArgsType = None) -> None:
         else:
             raise
     finally:
+        threading.excepthook = previous_hook
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's
             # threads now and then abort the process ("terminate called without an active exception")
             torch.distributed.destroy_process_group()
+
+
+def _keep_writer_errors() -> list[OSError]:
+    """A file that cannot be written from a thread (TensorBoard writes its events from one) is kept for
+    main() to report in one line, not printed as the thread's traceback and forgotten."""
+    kept: list[OSError] = []
+
+    def keep(args: threading.ExceptHookArgs) -> None:
+        if isinstance(args.exc_value, OSError):
+            kept.append(args.exc_value)
+        else:
+            threading.__excepthook__(args)
+
+    threading.excepthook = keep
+    return kept
 
 
 # A process that Lightning started for DDP, beside the one the user started (which prints for the run)
