@@ -9,22 +9,17 @@ logged values as numpy arrays, to plot or inspect in the next cell.
 """
 
 import json
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_gd import plots
-from lit_gd.cli import CONFIGS, one_line_error, run_cli
+from lit_gd.cli import CONFIGS, run_reported
 from lit_gd.data import TensorDataModule
-from lit_gd.errors import InputError
+from lit_gd.errors import InputError, LitGdError
 from lit_gd.examples import EXAMPLES
 from lit_gd.module import GradientDescentExample
-
-# A notebook's kernel runs with arguments of its own (sys.argv): LightningCLI warns, but is given fit's own
-warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended to run")
 
 
 @dataclass(frozen=True)
@@ -78,11 +73,8 @@ def fit(
     arguments = [word for path in configs for word in ("--config", str(path))]
     arguments += [word for flag, value in flags.items() for word in (f"--{flag}", flag_value(flag, value))]
     try:
-        cli = run_cli(["fit", *arguments])
-    except (Exception, KeyboardInterrupt, SIGTERMException) as error:
-        reported = one_line_error(error)
-        if reported is None:
-            raise
+        cli = run_reported(["fit", *arguments])
+    except LitGdError as reported:
         raise reported.with_traceback(None) from None  # the line alone, not the frames of jsonargparse
     except SystemExit:  # --help or --print_config: jsonargparse printed, then stopped
         raise InputError(

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import warnings
 from argparse import ArgumentError
 from datetime import timedelta
@@ -67,6 +68,8 @@ warnings.filterwarnings("ignore", message=r"`torch.jit.trace(_method)?` is depre
 # writes its checkpoints in a folder of its own
 warnings.filterwarnings("ignore", message=r"`.*configure_optimizers` will be overridden by")
 warnings.filterwarnings("ignore", message=r"The dirpath has changed from")
+# lit-gd hands LightningCLI the command line itself (with an example's config put first): not a mistake
+warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended to run from within")
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 
 
@@ -263,11 +266,8 @@ def main(args: ArgsType = None) -> None:
     if LAUNCHED_BY_LIGHTNING:
         _end_with_launcher()
     try:
-        run_cli(args)
-    except (Exception, KeyboardInterrupt, SIGTERMException) as error:
-        reported = one_line_error(error)
-        if reported is None:
-            raise
+        run_reported(args)
+    except LitGdError as reported:
         # a stop mid-run first ends whatever line the progress bar was drawing
         _fail(str(reported), reported.exit_code, fresh_line=isinstance(reported, TrainingStopped))
     finally:
@@ -275,6 +275,25 @@ def main(args: ArgsType = None) -> None:
             # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's
             # threads now and then abort the process ("terminate called without an active exception")
             torch.distributed.destroy_process_group()
+
+
+def run_reported(args: ArgsType = None) -> LitGdCLI:
+    """``run_cli``, every error the user must hear raised as the LitGdError of its one line (``main`` prints
+    it, ``lit_gd.fit`` raises it), a file TensorBoard's writer thread could not write among them; any other
+    exception, a bug, as it is."""
+    previous_hook, writer_errors = threading.excepthook, _keep_writer_errors()
+    try:
+        cli = run_cli(args)
+        if writer_errors:  # TensorBoard's writer thread failed (a full disk): the run is not whole
+            raise writer_errors[0]
+        return cli
+    except (Exception, KeyboardInterrupt, SIGTERMException) as error:
+        reported = one_line_error(error)
+        if reported is None:
+            raise
+        raise reported.with_traceback(None) from None
+    finally:
+        threading.excepthook = previous_hook
 
 
 def one_line_error(error: BaseException) -> LitGdError | None:
@@ -299,6 +318,21 @@ def one_line_error(error: BaseException) -> LitGdError | None:
         where = f" {cause.filename}" if cause.filename else ""
         return TrainingStopped(f"cannot write{where}: {cause.strerror}; checkpoints written before are kept")
     return TrainingStopped(f"another process of this run ended ({_first_line(cause)})")
+
+
+def _keep_writer_errors() -> list[OSError]:
+    """A file that cannot be written from a thread (TensorBoard writes its events from one) is kept for
+    ``run_reported`` to report in one line, not printed as the thread's traceback and forgotten."""
+    kept: list[OSError] = []
+
+    def keep(args: threading.ExceptHookArgs) -> None:
+        if isinstance(args.exc_value, OSError):
+            kept.append(args.exc_value)
+        else:
+            threading.__excepthook__(args)
+
+    threading.excepthook = keep
+    return kept
 
 
 # A process that Lightning started for DDP, beside the one the user started (which prints for the run)
