@@ -5,14 +5,8 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
-import ctypes
-import difflib
-import importlib
-import inspect
 import logging
 import os
-import re
-import signal
 import sys
 import threading
 import warnings
@@ -21,8 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import torch
-from jsonargparse import ArgumentParser, Namespace
-from lightning.fabric.utilities.exceptions import MisconfigurationException
+from jsonargparse import Namespace
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
@@ -36,13 +29,19 @@ from lit_gd.callbacks import (
     PredictionWriter,
     StepLogger,
 )
-from lit_gd.csv_data import (  # known by name: --data CSVRegressionData
-    CSVClassificationData,
-    CSVRegressionData,
-)
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, LitGdError, TrainingStopped
 from lit_gd.examples import EXAMPLES, example_name  # the registry: every example's classes, known by name
+from lit_gd.failures import LAUNCHED_BY_LIGHTNING, end_with_launcher, fail, keep_writer_errors, one_line_error
+from lit_gd.flags import (
+    as_flag,
+    check_optimizer_settings,
+    condense_parse_error,
+    constructor_default,
+    hint,
+    import_class,
+    known_model,
+)
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample
@@ -136,7 +135,7 @@ class LitGdCLI(LightningCLI):
             super().parse_arguments(parser, args)
         except ArgumentError as error:  # condensed here, where the parser can say which flags exist
             message = condense_parse_error(str(error))
-            raise ArgumentError(None, message + _hint(message, parser)) from None
+            raise ArgumentError(None, message + hint(message, parser)) from None
         self.argv = list(args) if isinstance(args, (list, tuple)) else sys.argv[1:]
         self.checkpoint: dict | None = None
         subcommand = self.config.get("subcommand")
@@ -264,12 +263,12 @@ def main(args: ArgsType = None) -> None:
     """The ``lit-gd`` console script; tests call it with an argument list. A user's mistake, or a run that
     had to stop, ends with one line on stderr and a non-zero exit, never a traceback."""
     if LAUNCHED_BY_LIGHTNING:
-        _end_with_launcher()
+        end_with_launcher()
     try:
         run_reported(args)
     except LitGdError as reported:
         # a stop mid-run first ends whatever line the progress bar was drawing
-        _fail(str(reported), reported.exit_code, fresh_line=isinstance(reported, TrainingStopped))
+        fail(str(reported), reported.exit_code, fresh_line=isinstance(reported, TrainingStopped))
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's
@@ -281,7 +280,7 @@ def run_reported(args: ArgsType = None) -> LitGdCLI:
     """``run_cli``, every error the user must hear raised as the LitGdError of its one line (``main`` prints
     it, ``lit_gd.fit`` raises it), a file TensorBoard's writer thread could not write among them; any other
     exception, a bug, as it is."""
-    previous_hook, writer_errors = threading.excepthook, _keep_writer_errors()
+    previous_hook, writer_errors = threading.excepthook, keep_writer_errors()
     try:
         cli = run_cli(args)
         if writer_errors:  # TensorBoard's writer thread failed (a full disk): the run is not whole
@@ -296,224 +295,8 @@ def run_reported(args: ArgsType = None) -> LitGdCLI:
         threading.excepthook = previous_hook
 
 
-def one_line_error(error: BaseException) -> LitGdError | None:
-    """The one line lit_gd reports for an exception from a run, as a LitGdError that ``main`` prints and
-    ``lit_gd.fit`` raises: an InputError for what the user asked, a TrainingStopped for a run that had to stop
-    (each with its exit status); None for an exception that is not the user's doing (a bug, which keeps its
-    traceback)."""
-    if isinstance(error, KeyboardInterrupt):  # Ctrl-C before training started, or a second one during it
-        return TrainingStopped("interrupted (Ctrl-C); checkpoints written before are kept", exit_code=130)
-    if isinstance(error, SIGTERMException):  # while Lightning set up, before lit-gd's handler took over
-        return TrainingStopped("stopped by SIGTERM before training started", exit_code=143)
-    if isinstance(error, ArgumentError):  # jsonargparse could not parse the command line or a config
-        return InputError(condense_parse_error(str(error)), exit_code=2)
-    if isinstance(error, (MisconfigurationException, ModuleNotFoundError)):  # Lightning refused a setting
-        return InputError(" ".join(str(error).split()))
-    if not isinstance(error, Exception):  # --help's exit, among others
-        return None
-    cause = _reported_error(error)
-    if cause is None or isinstance(cause, LitGdError):
-        return cause
-    if isinstance(cause, OSError):
-        where = f" {cause.filename}" if cause.filename else ""
-        return TrainingStopped(f"cannot write{where}: {cause.strerror}; checkpoints written before are kept")
-    return TrainingStopped(f"another process of this run ended ({_first_line(cause)})")
-
-
-def _keep_writer_errors() -> list[OSError]:
-    """A file that cannot be written from a thread (TensorBoard writes its events from one) is kept for
-    ``run_reported`` to report in one line, not printed as the thread's traceback and forgotten."""
-    kept: list[OSError] = []
-
-    def keep(args: threading.ExceptHookArgs) -> None:
-        if isinstance(args.exc_value, OSError):
-            kept.append(args.exc_value)
-        else:
-            threading.__excepthook__(args)
-
-    threading.excepthook = keep
-    return kept
-
-
-# A process that Lightning started for DDP, beside the one the user started (which prints for the run)
-LAUNCHED_BY_LIGHTNING = int(os.environ.get("LOCAL_RANK", 0)) > 0
-
-
-def _end_with_launcher() -> None:
-    """Ends this process when the one that launched it ends, even by kill -9, instead of leaving it
-    waiting for the dead one in a collective (Linux's parent-death signal)."""
-    if sys.platform == "linux":
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:  # the launcher was gone already
-            os._exit(1)
-
-
-def _first_line(error: BaseException) -> str:
-    """The gist of an error from torch's C++ side: its first sentence, without the source location."""
-    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return re.sub(r"^\[[^\]]*\]\s*", "", line).split(". ")[0]
-
-
-def _fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
-    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing.
-    The processes Lightning launched for DDP exit silently: the user's own process speaks for the run."""
-    if not LAUNCHED_BY_LIGHTNING:
-        try:
-            print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
-        except OSError:  # the terminal is gone (SIGHUP)
-            pass
-    sys.exit(exit_code)
-
-
-def condense_parse_error(message: str) -> str:
-    """jsonargparse explains a bad value over a dozen lines (every type of a union it tried); the user needs
-    one: the flag, the value, and what is allowed."""
-    section = re.search(r'Parser key "([\w.]+)"', message)
-    unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
-    if section and unknown_class and section[1] in ("model", "data"):
-        choices = ", ".join(sorted(cls.__name__ for cls in CHOICES[section[1]]))
-        return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
-    nested = re.findall(r"NestedArg\(key='([\w.]+)', val='(.*?)'\)", message)
-    given = re.search(r"(?:Got|Given) value: (.*)", message)
-    if section and (nested or given):
-        flag, value = (
-            (f"--{section[1]}.{nested[-1][0]}", nested[-1][1]) if nested else (f"--{section[1]}", given[1])
-        )
-        unknown_argument = re.search(r"class_path '([\w.]+)':\s+Option '(\w+)' is not accepted", message)
-        if unknown_argument:
-            return f"{flag} {value}: {_no_such_argument(flag, *unknown_argument.groups())}"
-        expected = re.findall(r"Expected a (<class '(\w+)'>|typing\.Literal\[(.*?)\])", message)
-        allowed = [name or literal for _, name, literal in expected if name != "NoneType"]
-        allowed += [
-            f"a string of the form {form}" for form in re.findall(r"with form (.*?) but got", message)
-        ]
-        return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
-    return " ".join(message.split())
-
-
-def _no_such_argument(flag: str, class_path: str, argument: str) -> str:
-    """What the class named takes, and the one of its own arguments the user may have meant."""
-    parser = ArgumentParser()
-    parser.add_class_arguments(import_class(class_path))  # the arguments LightningCLI gives it, as flags
-    takes = list(parser.get_defaults().keys())
-    section = flag.removeprefix("--").partition(".")[0]
-    name = class_path.rpartition(".")[2]
-    return f"{name} has no argument '{argument}'; it takes {', '.join(takes)}" + did_you_mean(
-        flag, {f"--{section}.{key}" for key in takes}
-    )
-
-
-def _hint(message: str, parser: LightningArgumentParser) -> str:
-    """After a parse error: the flag the user may have meant, or where every flag is listed."""
-    if "; did you mean" in message:  # said already, among the arguments of the class named
-        return ""
-    hint = did_you_mean(message, known_flags(parser))
-    if not hint and message.startswith("unrecognized arguments"):
-        return " (--help lists every flag)"
-    return hint
-
-
-# What --model and --data offer by class name: the registry's examples, and the user's own CSV data
-CHOICES = {
-    "model": [model for model, _ in EXAMPLES.values()],
-    "data": [data for _, data in EXAMPLES.values()] + [CSVRegressionData, CSVClassificationData],
-}
-
-
-def known_flags(parser: LightningArgumentParser) -> set[str]:
-    """Every flag of the command line: the parsers' own, and each model's and data set's arguments."""
-    flags, pending = set(), [parser]
-    while pending:
-        current = pending.pop()
-        for action in current._actions:
-            flags.update(option for option in action.option_strings if option.startswith("--"))
-            if isinstance(action.choices, dict):  # the subcommands' parsers
-                pending.extend(choice for choice in action.choices.values() if hasattr(choice, "_actions"))
-    for section, classes in CHOICES.items():
-        for cls in classes:
-            flags |= {
-                f"--{section}.{key}" for c in cls.__mro__ for key in inspect.signature(c.__init__).parameters
-            }
-    return flags
-
-
-def did_you_mean(message: str, flags: set[str]) -> str:
-    """ "; did you mean --trainer.max_epochs?" where the message names a flag that does not exist but is
-    close to one that does."""
-    named = re.search(r"(--[\w.]+)", message)
-    if named is None or named[1] in flags:
-        return ""
-    close = difflib.get_close_matches(named[1], flags, n=1, cutoff=0.8)
-    return f"; did you mean {close[0]}?" if close else ""
-
-
 def stderr_is_a_terminal() -> bool:
     return sys.stderr.isatty()
-
-
-def subclasses(base: type) -> list[type]:
-    found, pending = [], [base]
-    while pending:
-        for subclass in pending.pop().__subclasses__():
-            found.append(subclass)
-            pending.append(subclass)
-    return found
-
-
-def known_model(class_path: str) -> type[GradientDescentExample] | None:
-    """The model class a config or a checkpoint names (``lit_gd.NotGate`` or its module's path), among the
-    classes already imported; None for any other name."""
-    for model in subclasses(GradientDescentExample):
-        if class_path in (f"lit_gd.{model.__name__}", f"{model.__module__}.{model.__qualname__}"):
-            return model
-    return None
-
-
-def constructor_default(owner: type, key: str):
-    """The default of a constructor argument, wherever in the class's hierarchy it is declared."""
-    for cls in owner.__mro__:
-        parameter = inspect.signature(cls.__init__).parameters.get(key)
-        if parameter is not None and parameter.default is not inspect.Parameter.empty:
-            return parameter.default
-    return None
-
-
-def as_flag(value) -> str:
-    """A value as the user types it on the command line (``false``, not ``False``)."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def check_optimizer_settings(optimizer: Namespace) -> None:
-    """torch checks an optimizer's settings only when it is built, after the run has started: build it
-    once on a stand-in parameter now, so that a bad one is a line, not a traceback."""
-    name = optimizer["class_path"].rpartition(".")[2]
-    try:
-        import_class(optimizer["class_path"])([torch.zeros(1, requires_grad=True)], **optimizer["init_args"])
-    except ValueError as error:
-        raise InputError(f"--optimizer {name}: {error} (see torch.optim.{name})") from None
-
-
-def import_class(class_path: str) -> type:
-    module, _, name = class_path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
-
-
-def _reported_error(error: BaseException | None) -> BaseException | None:
-    """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped:
-    a user's mistake, a stop, a file that cannot be written, another process's end."""
-    reported = (LitGdError, OSError)
-    while error is not None and not (isinstance(error, reported) or another_process_ended(error)):
-        error = error.__cause__ or error.__context__
-    return error
-
-
-def another_process_ended(error: BaseException) -> bool:
-    """A collective failed because another process of the run is gone (killed, crashed): torch's DistError,
-    or gloo's plain RuntimeError from its TCP transport ("Connection reset by peer")."""
-    return isinstance(error, torch.distributed.DistError) or (
-        isinstance(error, RuntimeError) and "gloo/transport" in str(error)
-    )
 
 
 def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:

@@ -1,0 +1,147 @@
+"""What the command line accepts, and how its mistakes are told: jsonargparse's dozen-line explanation of
+a bad value condensed to one line naming the flag, the value and what is allowed, with "did you mean" for a
+flag close to one that exists; the classes --model and --data offer; a look at an optimizer's settings
+before the run starts."""
+
+import difflib
+import importlib
+import inspect
+import re
+
+import torch
+from jsonargparse import ArgumentParser, Namespace
+from lightning.pytorch.cli import LightningArgumentParser
+
+from lit_gd.csv_data import CSVClassificationData, CSVRegressionData
+from lit_gd.errors import InputError
+from lit_gd.examples import EXAMPLES
+from lit_gd.module import GradientDescentExample
+
+
+def condense_parse_error(message: str) -> str:
+    """jsonargparse explains a bad value over a dozen lines (every type of a union it tried); the user needs
+    one: the flag, the value, and what is allowed."""
+    section = re.search(r'Parser key "([\w.]+)"', message)
+    unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
+    if section and unknown_class and section[1] in ("model", "data"):
+        choices = ", ".join(sorted(cls.__name__ for cls in CHOICES[section[1]]))
+        return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
+    nested = re.findall(r"NestedArg\(key='([\w.]+)', val='(.*?)'\)", message)
+    given = re.search(r"(?:Got|Given) value: (.*)", message)
+    if section and (nested or given):
+        flag, value = (
+            (f"--{section[1]}.{nested[-1][0]}", nested[-1][1]) if nested else (f"--{section[1]}", given[1])
+        )
+        unknown_argument = re.search(r"class_path '([\w.]+)':\s+Option '(\w+)' is not accepted", message)
+        if unknown_argument:
+            return f"{flag} {value}: {_no_such_argument(flag, *unknown_argument.groups())}"
+        expected = re.findall(r"Expected a (<class '(\w+)'>|typing\.Literal\[(.*?)\])", message)
+        allowed = [name or literal for _, name, literal in expected if name != "NoneType"]
+        allowed += [
+            f"a string of the form {form}" for form in re.findall(r"with form (.*?) but got", message)
+        ]
+        return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
+    return " ".join(message.split())
+
+
+def _no_such_argument(flag: str, class_path: str, argument: str) -> str:
+    """What the class named takes, and the one of its own arguments the user may have meant."""
+    parser = ArgumentParser()
+    parser.add_class_arguments(import_class(class_path))  # the arguments LightningCLI gives it, as flags
+    takes = list(parser.get_defaults().keys())
+    section = flag.removeprefix("--").partition(".")[0]
+    name = class_path.rpartition(".")[2]
+    return f"{name} has no argument '{argument}'; it takes {', '.join(takes)}" + did_you_mean(
+        flag, {f"--{section}.{key}" for key in takes}
+    )
+
+
+def hint(message: str, parser: LightningArgumentParser) -> str:
+    """After a parse error: the flag the user may have meant, or where every flag is listed."""
+    if "; did you mean" in message:  # said already, among the arguments of the class named
+        return ""
+    hint = did_you_mean(message, known_flags(parser))
+    if not hint and message.startswith("unrecognized arguments"):
+        return " (--help lists every flag)"
+    return hint
+
+
+# What --model and --data offer by class name: the registry's examples, and the user's own CSV data
+CHOICES = {
+    "model": [model for model, _ in EXAMPLES.values()],
+    "data": [data for _, data in EXAMPLES.values()] + [CSVRegressionData, CSVClassificationData],
+}
+
+
+def known_flags(parser: LightningArgumentParser) -> set[str]:
+    """Every flag of the command line: the parsers' own, and each model's and data set's arguments."""
+    flags, pending = set(), [parser]
+    while pending:
+        current = pending.pop()
+        for action in current._actions:
+            flags.update(option for option in action.option_strings if option.startswith("--"))
+            if isinstance(action.choices, dict):  # the subcommands' parsers
+                pending.extend(choice for choice in action.choices.values() if hasattr(choice, "_actions"))
+    for section, classes in CHOICES.items():
+        for cls in classes:
+            flags |= {
+                f"--{section}.{key}" for c in cls.__mro__ for key in inspect.signature(c.__init__).parameters
+            }
+    return flags
+
+
+def did_you_mean(message: str, flags: set[str]) -> str:
+    """ "; did you mean --trainer.max_epochs?" where the message names a flag that does not exist but is
+    close to one that does."""
+    named = re.search(r"(--[\w.]+)", message)
+    if named is None or named[1] in flags:
+        return ""
+    close = difflib.get_close_matches(named[1], flags, n=1, cutoff=0.8)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def subclasses(base: type) -> list[type]:
+    found, pending = [], [base]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            found.append(subclass)
+            pending.append(subclass)
+    return found
+
+
+def known_model(class_path: str) -> type[GradientDescentExample] | None:
+    """The model class a config or a checkpoint names (``lit_gd.NotGate`` or its module's path), among the
+    classes already imported; None for any other name."""
+    for model in subclasses(GradientDescentExample):
+        if class_path in (f"lit_gd.{model.__name__}", f"{model.__module__}.{model.__qualname__}"):
+            return model
+    return None
+
+
+def constructor_default(owner: type, key: str):
+    """The default of a constructor argument, wherever in the class's hierarchy it is declared."""
+    for cls in owner.__mro__:
+        parameter = inspect.signature(cls.__init__).parameters.get(key)
+        if parameter is not None and parameter.default is not inspect.Parameter.empty:
+            return parameter.default
+    return None
+
+
+def as_flag(value) -> str:
+    """A value as the user types it on the command line (``false``, not ``False``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def check_optimizer_settings(optimizer: Namespace) -> None:
+    """torch checks an optimizer's settings only when it is built, after the run has started: build it
+    once on a stand-in parameter now, so that a bad one is a line, not a traceback."""
+    name = optimizer["class_path"].rpartition(".")[2]
+    try:
+        import_class(optimizer["class_path"])([torch.zeros(1, requires_grad=True)], **optimizer["init_args"])
+    except ValueError as error:
+        raise InputError(f"--optimizer {name}: {error} (see torch.optim.{name})") from None
+
+
+def import_class(class_path: str) -> type:
+    module, _, name = class_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
