@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import lit_gd as package
-from lit_gd.flags import subclasses
 from lit_gd.examples import EXAMPLES
+from lit_gd.flags import subclasses
 from lit_gd.module import GradientDescentExample
 from tests.examples import EXPECTED
 from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, scalars
