@@ -5,7 +5,6 @@ before the run starts."""
 
 import difflib
 import importlib
-import inspect
 import re
 
 import torch
@@ -46,9 +45,7 @@ def condense_parse_error(message: str) -> str:
 
 def _no_such_argument(flag: str, class_path: str, argument: str) -> str:
     """What the class named takes, and the one of its own arguments the user may have meant."""
-    parser = ArgumentParser()
-    parser.add_class_arguments(import_class(class_path))  # the arguments LightningCLI gives it, as flags
-    takes = list(parser.get_defaults().keys())
+    takes = list(class_arguments(import_class(class_path)))
     section = flag.removeprefix("--").partition(".")[0]
     name = class_path.rpartition(".")[2]
     return f"{name} has no argument '{argument}'; it takes {', '.join(takes)}" + did_you_mean(
@@ -83,10 +80,7 @@ def known_flags(parser: LightningArgumentParser) -> set[str]:
             if isinstance(action.choices, dict):  # the subcommands' parsers
                 pending.extend(choice for choice in action.choices.values() if hasattr(choice, "_actions"))
     for section, classes in CHOICES.items():
-        for cls in classes:
-            flags |= {
-                f"--{section}.{key}" for c in cls.__mro__ for key in inspect.signature(c.__init__).parameters
-            }
+        flags |= {f"--{section}.{key}" for cls in classes for key in class_arguments(cls)}
     return flags
 
 
@@ -118,13 +112,17 @@ def known_model(class_path: str) -> type[GradientDescentExample] | None:
     return None
 
 
+def class_arguments(cls: type) -> dict:
+    """A class's constructor arguments with their defaults, as LightningCLI makes them flags (jsonargparse
+    follows ``**kwargs`` into the base class; an optimizer's ``params`` is no flag)."""
+    parser = ArgumentParser()
+    parser.add_class_arguments(cls, skip={"params"})
+    return vars(parser.get_defaults())
+
+
 def constructor_default(owner: type, key: str):
     """The default of a constructor argument, wherever in the class's hierarchy it is declared."""
-    for cls in owner.__mro__:
-        parameter = inspect.signature(cls.__init__).parameters.get(key)
-        if parameter is not None and parameter.default is not inspect.Parameter.empty:
-            return parameter.default
-    return None
+    return class_arguments(owner).get(key)
 
 
 def as_flag(value) -> str:
