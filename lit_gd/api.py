@@ -17,7 +17,7 @@ import numpy as np
 from lit_gd import plots
 from lit_gd.cli import CONFIGS, run_reported
 from lit_gd.data import TensorDataModule
-from lit_gd.errors import InputError, LitGdError
+from lit_gd.errors import InputError
 from lit_gd.examples import EXAMPLES
 from lit_gd.module import GradientDescentExample
 
@@ -73,9 +73,7 @@ def fit(
     arguments = [word for path in configs for word in ("--config", str(path))]
     arguments += [word for flag, value in flags.items() for word in (f"--{flag}", flag_value(flag, value))]
     try:
-        cli = run_reported(["fit", *arguments])
-    except LitGdError as reported:
-        raise reported.with_traceback(None) from None  # the line alone, not the frames of jsonargparse
+        cli = run_reported(["fit", *arguments])  # raises the one line as a LitGdError, chain cut
     except SystemExit:  # --help or --print_config: jsonargparse printed, then stopped
         raise InputError(
             "lit-gd fit printed and stopped (--help, --print_config): nothing was trained"
