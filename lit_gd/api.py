@@ -28,7 +28,7 @@ class FitResult:
 
     module: GradientDescentExample  # the trained LightningModule
     data: TensorDataModule  # its LightningDataModule, set up
-    run_folder: Path | None  # logs/<example>/version_N: the TensorBoard events, config.yaml, checkpoints/
+    run_folder: Path | None  # logs/<example>/NNN-<what differs>: events, config.yaml, checkpoints/
     # each tag the step logger wrote (train/loss, param/w, grad/w, grad_norm/total) -> its value at every step
     series: dict[str, np.ndarray]
     metrics: dict[str, float]  # each epoch metric (val/loss, val/accuracy, train/mse) -> its last value

@@ -2,6 +2,7 @@
 
 import csv
 import itertools
+import sys
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from lit_gd.errors import TrainingStopped
 from lit_gd.module import GradientDescentExample
+from lit_gd.runs import first_free
 
 
 class StepLogger(Callback):
@@ -343,8 +345,9 @@ class LastCheckpoint(ModelCheckpoint):
 
 
 class PredictionWriter(Callback):
-    """``lit-gd predict``: writes each input with its prediction to ``predictions.csv`` in the run's folder,
-    and prints the table."""
+    """``lit-gd predict``: writes each input with its prediction to ``predictions.csv`` in the folder of the
+    run whose checkpoint predicts (``predictions-2.csv`` where one is there already), and prints the table on
+    stdout, alone: ``lit-gd predict ... > file.csv`` is the same CSV."""
 
     def __init__(self):
         self._outputs: list[Tensor] = []
@@ -358,7 +361,7 @@ class PredictionWriter(Callback):
         self._outputs.append(outputs.detach())
 
     def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        path = Path(trainer.log_dir or ".", "predictions.csv")  # on every process: log_dir is collective
+        folder = Path(trainer.log_dir or ".")  # on every process: log_dir is collective
         if not trainer.is_global_zero:
             return
         inputs = trainer.datamodule.prediction_rows()
@@ -370,8 +373,9 @@ class PredictionWriter(Callback):
         )
         header = trainer.datamodule.feature_names() + names
         rows = [[f"{value:.7g}" for value in row] for row in torch.cat([inputs, outputs], dim=1).tolist()]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as file:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = first_free(folder / "predictions.csv")
+        with path.open("x", newline="") as file:
             csv.writer(file).writerows([header, *rows])
         print("\n".join(",".join(row) for row in [header, *rows]))
-        print(f"written to {path}")
+        print(f"lit-gd: predictions written to {path}", file=sys.stderr)

@@ -7,6 +7,7 @@ lit-gd fit --config configs/not_gate.yaml --print_config
 
 import logging
 import os
+import shlex
 import sys
 import threading
 import warnings
@@ -15,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import torch
+import yaml
 from jsonargparse import Namespace
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
@@ -49,8 +51,13 @@ from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import (
     LOG_DIR,
     check_checkpoint_fits,
+    check_run_name,
     claim_run_folder,
+    evaluation_folder,
+    first_free,
+    fit_run_label,
     fit_summary,
+    installed_command,
     newest_checkpoint,
     read_checkpoint,
 )
@@ -95,6 +102,13 @@ class LitGdCLI(LightningCLI):
         parser.add_lightning_class_args(LastCheckpoint, "last_checkpoint")
         parser.add_argument(
             "--log_graph", type=bool, default=True, help="Draw the model's graph in TensorBoard."
+        )
+        parser.add_argument(
+            "--run_name",
+            type=str | None,
+            default=None,
+            help="The fit run's folder name after its number, logs/<example>/NNN-<run_name> (default: the"
+            " settings that differ from the example's config, such as lr=0.03, or 'defaults').",
         )
         # Two files, not one at every epoch of a 1000-epoch tiny run: the best by val/loss, rewritten when a
         # validation improves on it (each config sets how often it validates), and last.ckpt when fit ends.
@@ -217,14 +231,18 @@ class LitGdCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs) -> Trainer:
         config = self._get(self.config_init, "trainer")
         if config.get("logger") in (None, True):
-            name = example_name(type(self.model))
+            folder = self._run_folder()
             kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
-                LOG_DIR,
-                name=name,
-                version=claim_run_folder(name),
+                folder.parent,
+                name="",
+                version=folder.name,
                 default_hp_metric=False,
-                log_graph=self._get(self.config, "log_graph"),
+                log_graph=self._get(self.config, "log_graph") and not self.evaluating,
+                evaluated_step=self.checkpoint["global_step"] if self.evaluating_checkpoint else None,
             )
+            if (folder / "config.yaml").exists():  # a fit run evaluated: beside its config, not over it
+                config_file = first_free(folder / f"{self.subcommand}-config.yaml")
+                self.save_config_kwargs = {**self.save_config_kwargs, "config_filename": config_file.name}
         given = config.get("callbacks") or []
         given = given if isinstance(given, list) else [given]
         # lit-gd's bar (Lightning's, drawn at most ten times a second) on a terminal, unless the bar is off or
@@ -241,14 +259,58 @@ class LitGdCLI(LightningCLI):
         kwargs["callbacks"] = [*given, *bar, interrupt]
         return super().instantiate_trainer(**kwargs)
 
+    @property
+    def evaluating(self) -> bool:
+        """validate, test or predict."""
+        return self.subcommand not in (None, "fit")
+
+    @property
+    def evaluating_checkpoint(self) -> bool:
+        return self.evaluating and self.checkpoint is not None
+
+    def _run_folder(self) -> Path:
+        """A fit's new folder, ``logs/<example>/NNN-<what differs>``; for validate, test and predict, the
+        folder of the run whose checkpoint they evaluate (see ``evaluation_folder``)."""
+        example = example_name(type(self.model))
+        run_name = self._get(self.config, "run_name")
+        if run_name is not None:
+            check_run_name(run_name)
+        if self.evaluating:
+            checkpoint = self._get(self.config, "ckpt_path")
+            return evaluation_folder(example, self.subcommand, checkpoint and Path(checkpoint), run_name)
+        config_file = CONFIGS / f"{example}.yaml"
+        reference = yaml.safe_load(config_file.read_text()) if config_file.is_file() else {}
+        label = run_name or fit_run_label(self.config.get(self.subcommand, self.config), reference)
+        return claim_run_folder(Path(LOG_DIR, example), label)
+
     def fit(self, **kwargs) -> None:
-        """``trainer.fit``; a run stopped by a signal prints its summary too: its steps so far are kept."""
+        """``trainer.fit``; a run stopped by a signal prints its summary too (its steps so far are kept) and
+        says the command that goes on from where it stopped."""
         try:
             self.trainer.fit(**kwargs)
         except TrainingStopped as stopped:
-            if stopped.signalled:
-                self._print_summary()
-            raise
+            if not stopped.signalled:
+                raise
+            self._print_summary()
+            keeper = self._get(self.config_init, "last_checkpoint")
+            last = Path(keeper.format_checkpoint_name({}, keeper.CHECKPOINT_NAME_LAST))
+            if not (keeper.save_last and last.is_file()):
+                raise
+            raise TrainingStopped(
+                f"{stopped}; to go on: {self._resume_command(last)}", stopped.exit_code
+            ) from None
+
+    def _resume_command(self, checkpoint: Path) -> str:
+        """The command line of this run with ``--ckpt_path`` the checkpoint it left."""
+        words, skip = [], False
+        for word in self.argv:
+            if skip or word.startswith("--ckpt_path="):
+                skip = False
+                continue
+            skip = word == "--ckpt_path"
+            if not skip:
+                words.append(word)
+        return shlex.join([installed_command("lit-gd"), *words, "--ckpt_path", str(checkpoint)])
 
     def after_fit(self) -> None:
         self._print_summary()
@@ -267,8 +329,7 @@ def main(args: ArgsType = None) -> None:
     try:
         run_reported(args)
     except LitGdError as reported:
-        # a stop mid-run first ends whatever line the progress bar was drawing
-        fail(str(reported), reported.exit_code, fresh_line=isinstance(reported, TrainingStopped))
+        fail(reported)
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # Under DDP the process group is shut down here, not by the interpreter's exit, where gloo's

@@ -77,15 +77,18 @@ def _first_line(error: BaseException) -> str:
     return re.sub(r"^\[[^\]]*\]\s*", "", line).split(". ")[0]
 
 
-def fail(message: str, exit_code: int = 1, fresh_line: bool = False) -> None:
-    """One line on stderr, then exit; ``fresh_line`` first ends whatever line the progress bar was drawing.
-    The processes Lightning launched for DDP exit silently: the user's own process speaks for the run."""
+def fail(reported: LitGdError) -> None:
+    """One line on stderr, then exit with the error's status. A run stopped mid-way first ends whatever line
+    the progress bar was drawing; one stopped by a signal, as the user asked, is not called an error. The
+    processes Lightning launched for DDP exit silently: the user's own process speaks for the run."""
     if not LAUNCHED_BY_LIGHTNING:
+        stopped = isinstance(reported, TrainingStopped)
+        kind = "" if stopped and reported.signalled else "error: "
         try:
-            print(f"{chr(10) if fresh_line else ''}lit-gd: error: {message}", file=sys.stderr)
+            print(f"{chr(10) if stopped else ''}lit-gd: {kind}{reported}", file=sys.stderr)
         except OSError:  # the terminal is gone (SIGHUP)
             pass
-    sys.exit(exit_code)
+    sys.exit(reported.exit_code)
 
 
 def _reported_error(error: BaseException | None) -> BaseException | None:

@@ -221,10 +221,10 @@ class GracefulInterrupt(Callback):
         kept = self.last_checkpoint is not None and self.last_checkpoint.save_last
         if kept:
             self.last_checkpoint.save_last_now(trainer)
-        name = signal.Signals(received).name
+        name = "Ctrl-C (SIGINT)" if received == signal.SIGINT else signal.Signals(received).name
         raise TrainingStopped(
             f"stopped by {name} at step {trainer.global_step}; "
-            + ("last.ckpt is saved: resume with --ckpt_path last" if kept else "no checkpoint is kept"),
+            + ("last.ckpt is saved" if kept else "no checkpoint is kept"),
             exit_code=128 + received,
         )
 

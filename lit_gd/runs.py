@@ -2,50 +2,154 @@
 means, the checks a checkpoint passes before it is read, and the summary printed when fit ends."""
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
 import numpy
 import torch
+from jsonargparse import Namespace
 from lightning.pytorch import Trainer
 from torch import Tensor
 
 from lit_gd.errors import InputError
 from lit_gd.examples import example_name
+from lit_gd.flags import constructor_default, import_class
 from lit_gd.module import GradientDescentExample
 
 LOG_DIR = "logs"
-RUN_VERSION = "LIT_GD_RUN_VERSION"  # the run folder's number, for the processes Lightning launches for it
+RUN_FOLDER = "LIT_GD_RUN_FOLDER"  # the run's folder, for the processes Lightning launches for it (DDP)
+LONGEST_NAME = 80
+RUN_NAME = re.compile(rf"[A-Za-z0-9._=,+-]{{1,{LONGEST_NAME}}}")
+# Trainer settings that change what is trained, named in a run's folder when they differ from the config's
+TRAINING_SETTINGS = ("max_epochs", "max_steps", "accumulate_grad_batches", "gradient_clip_val")
 
 
-def claim_run_folder(example: str) -> int:
-    """The next free ``version_N`` under ``logs/<example>``, created here so that no other run, even one
+def claim_run_folder(parent: Path, label: str) -> Path:
+    """``parent/NNN-label``, NNN one more than the highest number there: runs sort in the order they were
+    started, and a name is never given twice. The folder is created here, so that no other run, even one
     started at the same moment, can take it. Processes that Lightning launches for the same run (DDP)
-    inherit the number through the environment instead of claiming their own."""
-    if int(os.environ.get("LOCAL_RANK", 0)) > 0 and RUN_VERSION in os.environ:
-        return int(os.environ[RUN_VERSION])
-    example_dir = Path(LOG_DIR, example)
-    example_dir.mkdir(parents=True, exist_ok=True)
-    number = max(map(version, runs_of(example)), default=-1) + 1
+    inherit the folder through the environment instead of claiming their own."""
+    if int(os.environ.get("LOCAL_RANK", 0)) > 0 and RUN_FOLDER in os.environ:
+        return Path(os.environ[RUN_FOLDER])
+    parent.mkdir(parents=True, exist_ok=True)
+    numbers = (run_number(entry) for entry in parent.iterdir())
+    number = max((n for n in numbers if n is not None), default=-1) + 1
     while True:
+        folder = parent / f"{number:03d}-{label}"
         try:
-            (example_dir / f"version_{number}").mkdir()
+            folder.mkdir()
         except FileExistsError:
             number += 1
             continue
-        os.environ[RUN_VERSION] = str(number)
-        return number
+        os.environ[RUN_FOLDER] = str(folder)
+        return folder
 
 
-def version(run: Path) -> int:
-    return int(run.name.removeprefix("version_"))
+def run_number(folder: Path) -> int | None:
+    """The number a run folder's name begins with (``003-lr=0.03``: 3); None for another name."""
+    number, dash, _ = folder.name.partition("-")
+    return int(number) if dash and number.isdigit() else None
 
 
 def runs_of(example: str) -> list[Path]:
-    """The run folders of an example, oldest first."""
-    runs = Path(LOG_DIR, example).glob("version_*")
-    return sorted((run for run in runs if run.name[8:].isdigit()), key=version)
+    """The fit runs of an example, oldest first."""
+    runs = [run for run in Path(LOG_DIR, example).glob("*-*") if run.is_dir() and run_number(run) is not None]
+    return sorted(runs, key=lambda run: (run_number(run), run.stat().st_mtime))
+
+
+def fit_run_label(config: Namespace, reference: dict) -> str:
+    """A fit run's name after its number: the settings that differ from the example's own config
+    (``reference``, its YAML as read), ``lr=0.03,batch_size=1``, or ``defaults`` where none does."""
+    changes = changed_settings(config, reference)
+    label = ",".join(f"{key}={_label_value(value)}" for key, value in changes.items()) or "defaults"
+    return label[:LONGEST_NAME]
+
+
+def changed_settings(config: Namespace, reference: dict) -> dict[str, object]:
+    """The model's and the data's arguments, the optimizer and its schedule, the training length and the
+    seed, where they differ from ``reference`` (an example's config; what it leaves out, the defaults)."""
+    changes: dict[str, object] = {}
+
+    def note(section: str, key: str, value) -> None:
+        changes[key if changes.get(key, value) == value else f"{section}.{key}"] = value
+
+    for section in ("model", "data", "optimizer", "lr_scheduler"):
+        chosen, given = config.get(section), reference.get(section) or {}
+        if not chosen:
+            continue
+        cls = import_class(chosen["class_path"])
+        same_class = cls is (import_class(given["class_path"]) if given.get("class_path") else None)
+        if not same_class:
+            note(section, section, cls.__name__)
+        given_args = given.get("init_args", {}) if same_class else {}
+        if section == "optimizer":  # its lr is named with it: the lr that runs, whatever the model's says
+            given_args = {"lr": None, **given_args}
+        for key, value in chosen.get("init_args", {}).items():
+            if key != "in_features" and _differs(value, given_args.get(key, constructor_default(cls, key))):
+                note(section, key, value)
+    trainer = reference.get("trainer") or {}
+    for key in TRAINING_SETTINGS:
+        value = config["trainer"].get(key)
+        if _differs(value, trainer.get(key, constructor_default(Trainer, key))):
+            note("trainer", key, value)
+    if config.get("seed_everything") != reference.get("seed_everything", 0):
+        note("", "seed", config.get("seed_everything"))
+    return changes
+
+
+def _differs(value, reference) -> bool:
+    """Whether a setting differs from the reference, a list given for a tuple default being the same."""
+    if isinstance(value, (list, tuple)) and isinstance(reference, (list, tuple)):
+        return list(value) != list(reference)
+    return value != reference
+
+
+def _label_value(value) -> str:
+    """A setting's value as a folder name can hold it: ``0.03``, ``true``, ``1+2+3``, a file's name."""
+    if isinstance(value, bool) or value is None:
+        text = str(value).lower()
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    elif isinstance(value, (list, tuple)):
+        text = "+".join(map(_label_value, value))
+    else:
+        text = Path(str(value)).name or str(value)
+    return re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
+
+
+def check_run_name(name: str) -> None:
+    if not RUN_NAME.fullmatch(name):
+        raise InputError(
+            f"--run_name {name!r}: a run name is 1 to {LONGEST_NAME} of the characters A-Z a-z 0-9 . _ = ,"
+            " + - (no space, no slash), e.g. --run_name baseline"
+        )
+
+
+def evaluation_folder(example: str, subcommand: str, checkpoint: Path | None, run_name: str | None) -> Path:
+    """Where validate, test and predict write: the folder of the run whose checkpoint they evaluate
+    (``<run>/checkpoints/last.ckpt``: ``<run>``), so that its TensorBoard shows ``test/*`` beside its
+    training curves; with no checkpoint, or one from elsewhere, a folder of their own under
+    ``logs/<example>/evaluations/``, ``NNN-test-untrained``, which never looks like a fit run."""
+    if checkpoint is not None and checkpoint.parent.name == "checkpoints":
+        if run_name is not None:
+            raise InputError(
+                f"--run_name {run_name}: {subcommand} writes in the folder of the run it evaluates,"
+                f" {checkpoint.parent.parent}; leave --run_name out"
+            )
+        return checkpoint.parent.parent
+    what = run_name or ("untrained" if checkpoint is None else _label_value(checkpoint.stem))
+    return claim_run_folder(Path(LOG_DIR, example, "evaluations"), f"{subcommand}-{what}")
+
+
+def first_free(path: Path) -> Path:
+    """``path``, or where it exists ``stem-2.suffix``, ``stem-3.suffix``...: never a file written before."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 def newest_checkpoint(example: str) -> Path:
@@ -127,16 +231,17 @@ def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
         )
     lines += [f"  {line}" for line in parameter_lines(model)]
     if trainer.log_dir is not None and trainer.logger is not None:
-        lines.append(f"  TensorBoard: {tensorboard_command()} --logdir {trainer.log_dir}")
+        lines.append(f"  TensorBoard: {installed_command('tensorboard')} --logdir {trainer.log_dir}")
     return "\n".join(lines)
 
 
-def tensorboard_command() -> str:
-    """``tensorboard`` as the user can type it: by name where it is on the PATH, else by its path (after
-    ``make fit``, ``.venv/bin/tensorboard``: the virtual environment is not activated)."""
-    installed = Path(sys.executable).with_name("tensorboard")
-    if shutil.which("tensorboard") == str(installed):
-        return "tensorboard"
+def installed_command(name: str) -> str:
+    """A console script of lit-gd's environment (``tensorboard``, ``lit-gd``) as the user can type it: by
+    name where it is on the PATH, else by its path (after ``make fit``, ``.venv/bin/tensorboard``: the
+    virtual environment is not activated)."""
+    installed = Path(sys.executable).with_name(name)
+    if shutil.which(name) == str(installed):
+        return name
     return str(installed.relative_to(Path.cwd())) if installed.is_relative_to(Path.cwd()) else str(installed)
 
 

@@ -11,6 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from lit_gd.callbacks import StepLogger
 from lit_gd.cli import main
+from lit_gd.runs import runs_of
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = sorted(p.stem for p in (REPO / "configs").glob("*.yaml"))  # configs/<name>.yaml
@@ -39,7 +40,18 @@ def fit_cli(example: str, flags: str = "") -> Path:
 
 
 def latest_run(example: str) -> Path:
-    return max(Path("logs", example).glob("version_*"), key=lambda p: int(p.name.removeprefix("version_")))
+    return runs_of(example)[-1]
+
+
+def latest_evaluation(example: str) -> Path:
+    """The newest folder of a validate, test or predict run without a checkpoint."""
+    return max(Path("logs", example, "evaluations").iterdir())
+
+
+def run_folder(example: str, number: int) -> Path:
+    """The example's fit run of that number: ``logs/<example>/003-...`` for 3."""
+    (folder,) = Path("logs", example).glob(f"{number:03d}-*")
+    return folder
 
 
 def fit_trainer(model, datamodule, steps: int, tmp_path: Path) -> Path:

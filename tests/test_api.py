@@ -21,7 +21,7 @@ def test_fit_hands_back_module_run_folder_every_step_and_figures(capsys):
     run = lit_gd.fit("not_gate", **QUIET)
     assert run.series["train/loss"].tolist() == pytest.approx(NOT_GATE_LOSSES, rel=1e-6)
     assert (run.module.w.item(), run.module.b.item()) == pytest.approx((2.243242, 1.768915), rel=1e-6)
-    assert run.run_folder == Path("logs/not_gate/version_0")
+    assert run.run_folder == Path("logs/not_gate/000-defaults")
     written = scalars(run.run_folder)
     for tag, values in run.series.items():  # what TensorBoard holds, one value per step
         assert isinstance(values, np.ndarray) and values.tolist() == [value for _, value in written[tag]]
@@ -52,7 +52,7 @@ def test_examples_are_found_from_any_directory(tmp_path):
     Path("notebooks").mkdir()
     os.chdir("notebooks")  # the fixture's monkeypatch.chdir restores the directory
     run = lit_gd.fit("not_gate", max_epochs=1, **QUIET)
-    assert run.run_folder == Path("logs/not_gate/version_0") and run.run_folder.is_dir()
+    assert run.run_folder == Path("logs/not_gate/000-max_epochs=1") and run.run_folder.is_dir()
 
 
 def test_a_missing_config_is_said_in_one_line(monkeypatch):

@@ -1,16 +1,18 @@
 """The ``lit-gd`` entry point in-process: every config fits and validates, classes resolve by name, runs
 never overwrite each other, and fit ends with a summary."""
 
+import shlex
 from pathlib import Path
 
 import pytest
 
 import lit_gd as package
+from lit_gd.cli import run_cli
 from lit_gd.examples import EXAMPLES
 from lit_gd.flags import subclasses
 from lit_gd.module import GradientDescentExample
 from tests.examples import EXPECTED
-from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, scalars
+from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, run_folder, scalars
 
 
 def test_every_config_has_a_row():
@@ -36,20 +38,22 @@ def test_every_example_is_registered_exported_and_has_a_config():
 @pytest.mark.parametrize("example", EXPECTED)
 def test_config_fits_and_validates(example, capsys):
     lit_gd(f"fit --config configs/{example}.yaml --config configs/presets/fast.yaml")
-    run = Path("logs", example, "version_0")
+    run = run_folder(example, 0)
     assert (run / "config.yaml").is_file()
     assert len(scalars(run)["train/loss"]) == 2
     summary = capsys.readouterr().out
     assert f"{example}: 2 steps" in summary
-    assert f"tensorboard --logdir logs/{example}/version_0" in summary
+    assert f"tensorboard --logdir {run}" in summary
 
+    # no checkpoint: the untrained model, in a folder that is not a fit run's
     lit_gd(f"validate --config configs/{example}.yaml")
-    assert "val/loss" in scalars(Path("logs", example, "version_1"))
+    assert "val/loss" in scalars(Path("logs", example, "evaluations", "000-validate-untrained"))
+    assert sorted(Path("logs", example).iterdir()) == [run, Path("logs", example, "evaluations")]
 
 
 def test_classes_resolve_by_name():
     lit_gd("fit --model NotGate --data NotGateData --trainer.max_epochs 1")
-    assert Path("logs/not_gate/version_0/config.yaml").is_file()
+    assert (run_folder("not_gate", 0) / "config.yaml").is_file()
 
 
 def test_an_example_by_its_class_names_alone_trains_as_its_config_does(capsys):
@@ -68,7 +72,7 @@ def test_every_constructor_argument_is_a_flag(capsys):
 def test_runs_never_overwrite_each_other():
     first = fit_cli("not_gate", "--trainer.max_epochs 1")
     second = fit_cli("not_gate", "--trainer.max_epochs 2")
-    assert (first.name, second.name) == ("version_0", "version_1")
+    assert (first.name, second.name) == ("000-max_epochs=1", "001-max_epochs=2")
     assert len(scalars(first)["train/loss"]) == 1 and len(scalars(second)["train/loss"]) == 2
     assert all((run / "checkpoints" / "last.ckpt").is_file() for run in (first, second))
 
@@ -80,9 +84,40 @@ def test_same_command_gives_same_numbers():
     assert first["param/fc1.weight.0.0"] == second["param/fc1.weight.0.0"]
 
 
-def test_test_and_predict_run_from_a_checkpoint():
-    fit_cli("linear_regression", "--trainer.max_epochs 3")
-    ckpt = "logs/linear_regression/version_0/checkpoints/last.ckpt"
-    lit_gd(f"test --config configs/linear_regression.yaml --ckpt_path {ckpt}")
-    assert "test/mse" in scalars(Path("logs/linear_regression/version_1"))
-    lit_gd(f"predict --config configs/linear_regression.yaml --ckpt_path {ckpt}")
+def test_test_and_predict_from_a_checkpoint_write_under_its_run(capsys):
+    run = fit_cli("linear_regression", "--trainer.max_epochs 3")
+    config = (run / "config.yaml").read_bytes()
+    ckpt = run / "checkpoints" / "last.ckpt"
+    for _ in range(2):
+        lit_gd(f"test --config configs/linear_regression.yaml --ckpt_path {ckpt}")
+        lit_gd(f"predict --config configs/linear_regression.yaml --ckpt_path {ckpt}")
+    written = scalars(run)
+    assert [step for step, _ in written["test/mse"]] == [3, 3]  # at the checkpoint's step, beside its curves
+    assert len(written["train/loss"]) == 3
+    assert list(Path("logs/linear_regression").iterdir()) == [run]  # no run of their own
+    assert (run / "config.yaml").read_bytes() == config  # nothing of the fit overwritten
+    kept = ["test-config.yaml", "test-config-2.yaml", "predictions.csv", "predictions-2.csv"]
+    assert all((run / name).is_file() for name in kept)
+    printed = capsys.readouterr()
+    assert printed.out.count("x,prediction\n") == 2 and "written" not in printed.out  # stdout: the CSV
+    assert f"lit-gd: predictions written to {run}/predictions-2.csv" in printed.err
+
+
+@pytest.mark.parametrize(
+    ("flags", "name"),
+    [
+        ("", "defaults"),
+        ("--model.lr 0.03 --data.batch_size 2", "lr=0.03,batch_size=2"),
+        ("--model.bias false --data.x [1,2,3,5] --data.y [2,4,6,10]", "bias=false,x=1+2+3+5,y=2+4+6+10"),
+        ("--optimizer Adam --optimizer.lr 0.1", "optimizer=Adam,lr=0.1"),
+        ("--optimizer SGD --model.lr 0.05 --optimizer.momentum 0.9", "lr=0.05,optimizer=SGD,momentum=0.9"),
+        ("--trainer.max_epochs 7 --seed_everything 3", "max_epochs=7,seed=3"),
+        ("--config configs/presets/cpu.yaml --trainer.enable_progress_bar false", "defaults"),  # not training
+        ("--model.lr 0.03 --run_name baseline", "baseline"),
+    ],
+)
+def test_a_run_is_named_by_what_differs_from_its_config(flags, name):
+    cli = run_cli(["--config", "configs/linear_regression.yaml", *shlex.split(flags)], run=False)
+    assert Path(cli.trainer.log_dir) == Path("logs/linear_regression", f"000-{name}")
+    next_one = run_cli(["--config", "configs/linear_regression.yaml", *shlex.split(flags)], run=False)
+    assert Path(next_one.trainer.log_dir).name == f"001-{name}"  # the same settings again: a new name

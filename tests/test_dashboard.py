@@ -24,7 +24,7 @@ from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 from lit_gd.callbacks import ParameterHistograms
 from lit_gd.examples import EXAMPLES
 from tests.examples import EXPECTED
-from tests.helpers import fit_cli, latest_run, lit_gd, lit_gd_fails, scalars, values
+from tests.helpers import fit_cli, latest_evaluation, latest_run, lit_gd, lit_gd_fails, scalars, values
 
 MIN_HISTOGRAM_ELEMENTS = ParameterHistograms().min_elements  # 8: smaller tensors get no histogram
 
@@ -289,7 +289,7 @@ def test_classification_metrics_on_a_hand_made_case():
     """w = 0, b = 1: both points get P = sigmoid(1) = 0.73, so both are called 1. One of the two is right
     (accuracy 0.5); precision 1/2 and recall 1/1 give F1 2/3; tied scores give AUROC 0.5."""
     lit_gd("validate --config configs/not_gate.yaml --model.w 0 --model.b 1")
-    run = latest_run("not_gate")
+    run = latest_evaluation("not_gate")
     assert values(run, "val/accuracy") == [0.5]
     assert values(run, "val/f1") == [pytest.approx(2 / 3)]
     assert values(run, "val/auroc") == [0.5]
@@ -338,10 +338,10 @@ def tensorboard_serving() -> Iterator[str]:
 def test_tensorboard_server_serves_the_run():
     fit_cli("not_gate")
     with tensorboard_serving() as base:
-        assert _get(f"{base}/runs") == ["not_gate/version_0"]
-        tags = _get(f"{base}/plugin/scalars/tags")["not_gate/version_0"]
+        assert _get(f"{base}/runs") == ["not_gate/000-defaults"]
+        tags = _get(f"{base}/plugin/scalars/tags")["not_gate/000-defaults"]
         assert {"train/loss", "param/w", "grad/b", "grad_norm/total", "val/accuracy"} <= set(tags)
-        query = urllib.parse.urlencode({"run": "not_gate/version_0", "tag": "train/loss"})
+        query = urllib.parse.urlencode({"run": "not_gate/000-defaults", "tag": "train/loss"})
         series = _get(f"{base}/plugin/scalars/scalars?{query}")
         assert [step for _, step, _ in series] == [0, 1, 2, 3, 4]
         assert series[0][2] == pytest.approx(0.5183403, rel=1e-6)
@@ -362,14 +362,14 @@ def test_tensorboard_serves_the_story():
         assert list(charts) == ["not_gate", "quadratic"]
         assert list(charts["quadratic"]) == ["loss", "x → -1", "gradient of x", "gradient norms"]
         query = urllib.parse.urlencode(
-            {"run": "quadratic/version_0", "tag": charts["quadratic"]["x → -1"][1]}
+            {"run": "quadratic/000-defaults", "tag": charts["quadratic"]["x → -1"][1]}
         )
         target = _get(f"{base}/plugin/custom_scalars/scalars?{query}")
         assert [[step, value] for _, step, value in target["tag_to_events"]["target/x"]] == [
             [step, -1] for step in range(50)
         ]
 
-        query = urllib.parse.urlencode({"run": "not_gate/version_0", "tag": "story"})
+        query = urllib.parse.urlencode({"run": "not_gate/000-defaults", "tag": "story"})
         (text,) = _get(f"{base}/plugin/text/text?{query}")  # Markdown, as TensorBoard renders it
         assert text["step"] == 5
         assert "<td>0</td>\n<td>0.5183403</td>\n<td>3.0</td>" in text["text"]

@@ -9,7 +9,7 @@ from tests.helpers import lit_gd, lit_gd_fails
 
 LINEAR = "fit --config configs/linear_regression.yaml"
 NOT_GATE = "fit --config configs/not_gate.yaml"
-NOT_GATE_CKPT = "logs/not_gate/version_0/checkpoints/last.ckpt"
+NOT_GATE_CKPT = "logs/not_gate/000-max_epochs=1/checkpoints/last.ckpt"
 # each bad input or fault: (exit status, the start of the one line lit-gd prints)
 CASES = {
     # learning rate
@@ -128,7 +128,16 @@ CASES = {
     ),
     f"{NOT_GATE} --ckpt_path last": (
         1,
-        "--ckpt_path last: the newest run of not_gate, logs/not_gate/version_1, left no checkpoint; the newest that did is",
+        "--ckpt_path last: the newest run of not_gate, logs/not_gate/001-defaults, left no checkpoint; the newest that did is",
+    ),
+    # run names
+    f"{LINEAR} --run_name 'a b'": (1, "--run_name 'a b': a run name is 1 to 80 of the characters"),
+    f"{LINEAR} --run_name ../../elsewhere": (1, "--run_name '../../elsewhere': a run name is 1 to 80 of"),
+    f"{LINEAR} --run_name ''": (1, "--run_name '': a run name is 1 to 80 of the characters"),
+    f"{LINEAR} --run_name {'x' * 81}": (1, f"--run_name '{'x' * 81}': a run name is 1 to 80 of"),
+    f"test --config configs/not_gate.yaml --ckpt_path {NOT_GATE_CKPT} --run_name again": (
+        1,
+        "--run_name again: test writes in the folder of the run it evaluates, logs/not_gate/000-max_epochs=1;",
     ),
     # flags the run sets itself, optimizers
     f"{LINEAR} --model.in_features 3": (
@@ -165,7 +174,7 @@ def bad_files():
         "weights.ckpt",
     )
     torch.save(checkpoint | {"state_dict": checkpoint["state_dict"] | {"w": torch.zeros(2)}}, "shapes.ckpt")
-    Path("logs/not_gate/version_1").mkdir()  # a newer run that was stopped before its first checkpoint
+    Path("logs/not_gate/001-defaults").mkdir()  # a newer run that was stopped before its first checkpoint
 
 
 def test_at_least_forty_kinds():

@@ -7,7 +7,7 @@ import torch
 from torchmetrics.functional import mean_squared_error
 
 from lit_gd import LinearRegression, LinearRegressionData, NotGate, NotGateData, Quadratic, QuadraticData
-from tests.helpers import fit_cli, fit_trainer, latest_run, lit_gd, scalars, values
+from tests.helpers import fit_cli, fit_trainer, latest_evaluation, lit_gd, scalars, values
 
 
 def figure(value: float, decimals: int = 7):
@@ -99,7 +99,7 @@ def test_mse_example_is_2675(tmp_path):
         "validate --config configs/linear_regression.yaml --model.w 9 --model.b 350"
         " --data.x '[10, 20, 30, 40]' --data.y '[480, 520, 710, 680]'"
     )
-    run = latest_run("linear_regression")
+    run = latest_evaluation("linear_regression")
     assert values(run, "val/mse") == [2675.0]
     assert values(run, "val/loss") == [2675.0]
     assert values(run, "val/mae") == [42.5]

@@ -1,6 +1,7 @@
 """A run that goes wrong says so in words: divergence, dead ReLUs, and Ctrl-C or SIGTERM mid-run."""
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import torch
 from lit_gd import LinearRegression, TwoLayerReLU
 from lit_gd.errors import TrainingStopped
 from lit_gd.guards import GracefulInterrupt
+from lit_gd.runs import runs_of
 from tests.helpers import fit_cli, latest_run, lit_gd_fails, values
 
 
@@ -64,9 +66,12 @@ def test_nn_relu_modules_keep_the_seed_numbers():
     assert [name for name, _ in model.named_modules() if "relu" in name] == ["hidden_relu", "output_relu"]
 
 
+LIT_GD = str(Path(sys.executable).with_name("lit-gd"))
+
+
 def lit_gd_process(*args: str) -> subprocess.Popen:
     command = [
-        str(Path(sys.executable).with_name("lit-gd")),
+        LIT_GD,
         "fit",
         "--config",
         "configs/relu_regression.yaml",
@@ -103,26 +108,36 @@ def test_a_signal_stops_training_only_after_a_whole_step():
 def test_interrupted_run_resumes_bit_identical(signum):
     run = lit_gd_process("--trainer.max_epochs", "100000", "--step_logger.flush_every_n_steps", "10")
     deadline = time.monotonic() + 60
-    while (
-        not list(Path("logs").glob("relu_regression/version_0/events.*")) or time.monotonic() < deadline - 55
-    ):
+    while not list(Path("logs").glob("relu_regression/000-*/events.*")) or time.monotonic() < deadline - 55:
         assert time.monotonic() < deadline and run.poll() is None, "the run did not start"
         time.sleep(0.2)
     run.send_signal(signum)
     _, stderr = run.communicate(timeout=60)
     assert run.returncode == 128 + signum
-    assert f"lit-gd: error: stopped by {signal.Signals(signum).name} at step" in stderr
     assert "Traceback" not in stderr
-    stopped = torch.load("logs/relu_regression/version_0/checkpoints/last.ckpt", weights_only=True)
+    last = Path("logs/relu_regression/000-max_epochs=100000/checkpoints/last.ckpt")
+    stopped = torch.load(last, weights_only=True)
     total = stopped["global_step"] + 25
+    name = "Ctrl-C (SIGINT)" if signum == signal.SIGINT else "SIGTERM"
+    said, _, command = stderr.strip().splitlines()[-1].partition("; to go on: ")
+    assert said == f"lit-gd: stopped by {name} at step {stopped['global_step']}; last.ckpt is saved"
+    assert command.endswith(
+        f"--trainer.max_epochs 100000 --step_logger.flush_every_n_steps 10 --ckpt_path {last}"
+    )
 
-    # one after the other: 'last' means the newest run, and a run started beside it would be the newest
-    for args in (["--ckpt_path", "last"], []):
-        process = lit_gd_process(*args, "--trainer.max_epochs", str(total))
-        assert process.wait(timeout=120) == 0, process.stderr.read()
+    # the command it printed, to a later end, then a run never stopped
+    never_stopped = [
+        "fit",
+        "--config",
+        "configs/relu_regression.yaml",
+        "--config",
+        "configs/presets/cpu.yaml",
+    ]
+    for args in (shlex.split(command)[1:], never_stopped):
+        done = subprocess.run([LIT_GD, *args, "--trainer.max_epochs", str(total)], capture_output=True)
+        assert done.returncode == 0, done.stderr[-3000:]
     finals = [
-        torch.load(f"logs/relu_regression/version_{n}/checkpoints/last.ckpt", weights_only=True)
-        for n in (1, 2)
+        torch.load(run / "checkpoints/last.ckpt", weights_only=True) for run in runs_of("relu_regression")[1:]
     ]
     assert {f["global_step"] for f in finals} == {total}
     for name, value in finals[0]["state_dict"].items():
@@ -135,7 +150,7 @@ def test_two_runs_started_together_get_their_own_folders():
     for process in runs:
         assert process.wait(timeout=120) == 0, process.stderr.read()
     folders = sorted(p.name for p in Path("logs/relu_regression").iterdir())
-    assert folders == ["version_0", "version_1"]
+    assert folders == ["000-max_epochs=20", "001-max_epochs=20"]
     for folder in folders:
         assert Path("logs/relu_regression", folder, "checkpoints", "last.ckpt").is_file()
         assert len(list(Path("logs/relu_regression", folder).glob("events.*"))) == 1
@@ -155,10 +170,9 @@ def test_two_ddp_processes_equal_one(example):
         )
         assert done.returncode == 0, done.stderr[-2000:]
     one, two = (
-        torch.load(f"logs/{example}/version_{n}/checkpoints/last.ckpt", weights_only=True)["state_dict"]
-        for n in (0, 1)
+        torch.load(run / "checkpoints/last.ckpt", weights_only=True)["state_dict"] for run in runs_of(example)
     )
     for name, value in one.items():
         torch.testing.assert_close(two[name], value, rtol=1e-6, atol=1e-7)
-    validation = [values(Path(f"logs/{example}/version_{n}"), "val/loss")[-1] for n in (0, 1)]
+    validation = [values(run, "val/loss")[-1] for run in runs_of(example)]
     assert validation[1] == pytest.approx(validation[0], rel=1e-6)  # synced over the two halves

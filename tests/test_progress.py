@@ -64,8 +64,9 @@ def test_no_bar_off_a_terminal_and_a_clean_table_from_predict(capsys):
     main(["fit", "--config", "configs/not_gate.yaml", "--config", "configs/presets/cpu.yaml"])
     capsys.readouterr()
     main(["predict", "--config", "configs/not_gate.yaml", "--ckpt_path", "last"])
-    table = capsys.readouterr().out.splitlines()
-    assert table[0] == "x,prediction" and len(table) == 4 and table[-1].startswith("written to")
+    printed = capsys.readouterr()
+    assert printed.out.splitlines() == ["x,prediction", "0,0.8543227", "1,0.9822273"]  # > file: the CSV
+    assert "lit-gd: predictions written to logs/not_gate/001-defaults/predictions.csv" in printed.err
 
 
 def test_the_cli_bar_is_throttled_unless_off_or_given(terminal):
