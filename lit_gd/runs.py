@@ -64,7 +64,9 @@ def fit_run_label(config: Namespace, reference: dict) -> str:
     (``reference``, its YAML as read), ``lr=0.03,batch_size=1``, or ``defaults`` where none does."""
     changes = changed_settings(config, reference)
     label = ",".join(f"{key}={_label_value(value)}" for key, value in changes.items()) or "defaults"
-    return label[:LONGEST_NAME]
+    if len(label) > LONGEST_NAME:  # the settings that fit whole, then a mark that more were left out
+        label = label[: LONGEST_NAME - 3].rpartition(",")[0] + ",..."
+    return label
 
 
 def changed_settings(config: Namespace, reference: dict) -> dict[str, object]:

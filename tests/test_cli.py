@@ -114,6 +114,11 @@ def test_test_and_predict_from_a_checkpoint_write_under_its_run(capsys):
         ("--trainer.max_epochs 7 --seed_everything 3", "max_epochs=7,seed=3"),
         ("--config configs/presets/cpu.yaml --trainer.enable_progress_bar false", "defaults"),  # not training
         ("--model.lr 0.03 --run_name baseline", "baseline"),
+        (  # at most 80 characters: the settings that fit whole
+            "--model.lr 0.02 --data.x [1,2,3,4,5,6,7,8,9,10,11,12]"
+            " --data.y [2,4,6,8,10,12,14,16,18,20,22,24] --trainer.max_epochs 7",
+            "lr=0.02,x=1+2+3+4+5+6+7+8+9+10+11+12,y=2+4+6+8+10+12+14+16+18+20+22+24,...",
+        ),
     ],
 )
 def test_a_run_is_named_by_what_differs_from_its_config(flags, name):

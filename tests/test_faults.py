@@ -89,13 +89,15 @@ def test_kill_9_loses_at_most_the_interval_and_resumes():
     time.sleep(2)
     run.kill()
     run.wait(timeout=30)
-    saved = torch.load(LAST, weights_only=True)  # whole: each write is atomic
+    # 'last': the newest of the run's checkpoints, last.ckpt or a best-*.ckpt written after it
+    newest = max(LAST.parent.glob("*.ckpt"), key=lambda path: path.stat().st_mtime)
+    saved = torch.load(newest, weights_only=True)  # whole: each write is atomic
     assert saved["global_step"] > 0
     total = saved["global_step"] + 10
     resumed = start(*LONG_RELU[:-1], str(total), "--ckpt_path", "last")
     _, stderr = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, stderr[-3000:]
-    assert f"lit-gd: resuming from {LAST}, saved at step {saved['global_step']}" in stderr
+    assert f"lit-gd: resuming from {newest}, saved at step {saved['global_step']}" in stderr
     resumed_last = LAST.parents[2] / f"001-max_epochs={total}/checkpoints/last.ckpt"
     assert torch.load(resumed_last, weights_only=True)["global_step"] == total
 
