@@ -4,6 +4,10 @@ from collections.abc import Mapping
 
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from lit_gd.checksum import use_c_checksum
+
+use_c_checksum()  # the same event files, checksummed in C
+
 
 class TensorBoardLoggerWithoutEpoch(TensorBoardLogger):
     """Lightning's ``TensorBoardLogger``, less the ``epoch`` scalar that Lightning adds to every batch of
