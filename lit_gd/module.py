@@ -97,6 +97,17 @@ class GradientDescentExample(LightningModule):
         self.val_metrics = metrics.clone(prefix="val/") if metrics else None
         self.test_metrics = metrics.clone(prefix="test/") if metrics else None
 
+    # Attributes set at every step, none of them a parameter, buffer or module: nn.Module's __setattr__ checks
+    # for those at every assignment, some 2 us a time, and Lightning sets _current_fx_name twice around each
+    # of the 25 hooks it calls in a step
+    PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "last_loss", "_metrics_this_epoch"})
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in self.PLAIN_ATTRIBUTES:
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
     @property
     def example_input_array(self) -> Tensor:
         """One input of the data's width, for the graph in TensorBoard and the model summary, in the
