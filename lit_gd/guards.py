@@ -120,7 +120,8 @@ class StuckUnitMonitor(Callback):
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for name, learning in self._learning.items():
-            learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
+            if trainer.world_size > 1:
+                learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
             if learning.any():
                 self._stuck_since.pop(name, None)
                 continue

@@ -15,5 +15,11 @@ class TensorBoardLoggerWithoutEpoch(TensorBoardLogger):
     lit_gd's charts count optimizer steps; the epoch's own chart, a rising line, only came first in
     TensorBoard's Time Series, before the loss."""
 
+    def __init__(self, *args, **kwargs):
+        # TensorBoard's writer thread opens and closes the event file for every event it writes; its queue
+        # (10 events by default) holds a step logger's flush of 100 steps, so training never waits on it
+        kwargs.setdefault("max_queue", 1000)
+        super().__init__(*args, **kwargs)
+
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         super().log_metrics({name: value for name, value in metrics.items() if name != "epoch"}, step)
