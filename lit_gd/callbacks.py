@@ -111,11 +111,12 @@ class StepLogger(Callback):
         params = self._params
         loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # over processes, under DDP
         values = [loss.reshape(1)]
-        if self._log_elements:
-            values += [p.detach().reshape(-1) for p in params]
-            values += [p.grad.reshape(-1) for p in params]
-        values.append(self.gradient_norms(params))
-        self._row = torch.cat(values)
+        with torch.no_grad():  # the parameters' values, without a detached copy of each first
+            if self._log_elements:
+                values += [p.reshape(-1) for p in params]
+                values += [p.grad.reshape(-1) for p in params]
+            values.append(self.gradient_norms(params))
+            self._row = torch.cat(values)
         self._rows.append(self._row)
         self._steps.append(trainer.global_step)
         if len(self._rows) >= self.flush_every_n_steps:

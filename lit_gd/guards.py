@@ -30,7 +30,7 @@ class DivergenceGuard(Callback):
         self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
         self._params: list[Tensor] = []
         self._previous: list[Tensor] = []  # the parameters of the last step whose loss was finite
-        self._last_finite_loss: Tensor | None = None
+        self._last_finite_row: Tensor | None = None  # the step logger's row of that step
         self._checked: Tensor | None = None  # the row's loss and norm columns
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
@@ -45,15 +45,15 @@ class DivergenceGuard(Callback):
         if self._checked is None:
             self._checked = torch.tensor(self.step_logger.loss_and_norm_columns(), device=row.device)
         if torch.isfinite(row[self._checked]).all():  # one small host synchronisation per step
-            for kept, param in zip(self._previous, self._params, strict=True):
-                kept.copy_(param.detach())
-            self._last_finite_loss = row[0]
+            with torch.no_grad():
+                torch._foreach_copy_(self._previous, self._params)  # one call for every parameter
+            self._last_finite_row = row
             return
         loss = row[0]
         step = trainer.global_step
         what = f"the loss is {loss.item()}" if not torch.isfinite(loss) else "a gradient is not finite"
         saved = self._save_last_good(trainer, pl_module)
-        last = "none" if self._last_finite_loss is None else f"{self._last_finite_loss.item():.6g}"
+        last = "none" if self._last_finite_row is None else f"{self._last_finite_row[0].item():.6g}"
         message = (
             f"training diverged at step {step}: {what}; the last finite loss was {last}; the parameters"
             f" before this step are in {saved}. Try a lower learning rate (--model.lr or --optimizer.lr)."
