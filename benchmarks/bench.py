@@ -152,6 +152,7 @@ def lightning_frontier(
         ):
             if logged:
                 logger = TensorBoardLogger(folder, default_hp_metric=False)
+                logger.experiment  # its event file made before training, as lit-gd's is  # noqa: B018
                 settings = {"logger": logger, "enable_checkpointing": False, "enable_model_summary": False}
                 settings |= {"enable_progress_bar": False}
             else:
