@@ -34,8 +34,9 @@ class _ThrottledTqdm(Tqdm):
     _postfix_values: Mapping = {}  # replaced, never changed in place, by set_postfix
 
     def set_postfix(self, ordered_dict: Mapping | None = None, refresh: bool = True, **kwargs) -> None:
-        # kept as given (a _MetricsWhenRead is read only if the bar draws)
-        self._postfix_values = {**(ordered_dict or {}), **kwargs} if kwargs else ordered_dict or {}
+        # kept as given: a _MetricsWhenRead is read only if the bar draws (not even its length before)
+        given = {} if ordered_dict is None else ordered_dict
+        self._postfix_values = {**given, **kwargs} if kwargs else given
         if refresh:
             self.refresh()
 
