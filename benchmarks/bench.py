@@ -11,8 +11,10 @@ drawing its own batch (``training_step(dataloader_iter)``) and stepping SGD by h
 the scalars lit-gd logs (the loss, each parameter element and its gradient for models of at most 16
 elements, the gradient norms) to TensorBoard through Lightning's ``TensorBoardLogger.log_metrics``. In this
 process both write TensorBoard's events with lit_gd's C checksum (``lit_gd.checksum``), the same bytes.
-Every timing is warmed up, repeated and reported as a median. Nothing here is asserted: timings drift with
-the machine; the tests check numbers.
+Each measure's rows are timed together with its plain loop: one run of each to warm up, then three rounds
+(five for the whole process) that run every one in turn, medians reported, so that a load coming and going
+on the machine weighs on all alike. Nothing here is asserted: timings drift with the machine; the tests
+check numbers.
 """
 
 import contextlib
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -36,15 +39,21 @@ from torch import Tensor, nn
 from lit_gd import ReLURegressionData, SyntheticRegressionData, cli
 
 REPO = Path(__file__).resolve().parent.parent
-REPEATS = 3
+ROUNDS = 3
 logging.getLogger("lightning").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore")
 
 
-def median(run, repeats: int = REPEATS) -> float:
-    """The median of ``run()``'s results (seconds) over ``repeats`` runs, after one to warm up."""
-    run()
-    return statistics.median(run() for _ in range(repeats))
+def interleaved_medians(runs: dict[str, Callable[[], float]], rounds: int = ROUNDS) -> dict[str, float]:
+    """Each run's median result (seconds) over ``rounds`` rounds that run every one in turn, after one of
+    each to warm up: a load that comes and goes on the machine weighs on all of them alike."""
+    for run in runs.values():
+        run()
+    results: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            results[name].append(run())
+    return {name: statistics.median(seconds) for name, seconds in results.items()}
 
 
 class EpochTimer(Callback):
@@ -225,7 +234,8 @@ def resident_full_batch(device: torch.device, samples: int, features: int, steps
         "--trainer.accelerator", "gpu" if device.type == "cuda" else "cpu",
         "--trainer.max_epochs", str(steps), "--trainer.limit_val_batches", "0",
     ]  # fmt: skip
-    seconds = median(lit_gd_fit("configs/synthetic_regression.yaml", flags), 1) / steps
+    fit = lit_gd_fit("configs/synthetic_regression.yaml", flags)
+    seconds = interleaved_medians({"fit": fit}, rounds=1)["fit"] / steps
     return seconds, 2 * samples * features * 4 / bandwidth
 
 
@@ -238,63 +248,80 @@ def main() -> None:
         rows.append((measure, f"{ours:,.1f} {unit}", f"{reference:,.1f} {unit}", f"{ratio:.2f}x", goal))
         print(f"  {measure}: {ratio:.2f}x", file=sys.stderr, flush=True)
 
-    def frontier(
-        name: str, model: nn.Module, tensors, batch_size: int | None, epochs: int, per, plain
-    ) -> None:
-        """The two frontier rows, each figure ``per(seconds)`` next to the plain loop's."""
-        unit = name.rpartition("(")[2].rstrip(")")
-        for logged, what in ((True, "same scalars"), (False, "nothing logged")):
-            figure = per(median(lightning_frontier(model, tensors, batch_size, epochs, logged)))
-            row(f"  frontier: Lightning alone, {what}{name}", figure, plain, unit, "")
+    def timed_together(measures: list[tuple[str, Callable[[], float], str]], plain_run, per, unit: str):
+        """A row for each (measure, run, goal), each figure ``per(seconds)``, timed in the same rounds as
+        the plain loop it is compared with."""
+        seconds = interleaved_medians({"plain loop": plain_run} | {name: run for name, run, _ in measures})
+        for name, _, goal in measures:
+            row(name, per(seconds[name]), per(seconds["plain loop"]), unit, goal)
+
+    def frontier(name: str, model: Callable[[], nn.Module], tensors, batch_size: int | None, epochs: int):
+        """The two frontier measures, each on a model of its own."""
+        return [
+            (
+                f"  frontier: Lightning alone, {what}{name}",
+                lightning_frontier(model(), tensors, batch_size, epochs, logged),
+                "",
+            )
+            for logged, what in ((True, "same scalars"), (False, "nothing logged"))
+        ]
 
     # Tiny full-batch ReLU regression (tutorial 001): 1000 one-step epochs, everything lit-gd logs.
     steps = 1000
     tiny = ReLURegressionData().make_tensors()
-
-    def per_step(seconds: float) -> float:
-        return seconds / steps * 1e6
-
-    plain = per_step(median(plain_loop(ReLUNeuron(), tiny, 4, steps, 0.01)))
-    ours = per_step(median(lit_gd_fit("configs/relu_regression.yaml", ["--trainer.max_epochs", str(steps)])))
-    row("tiny step: lit-gd fit, all its defaults (us)", ours, plain, "us", "<= 3.5x")
     scope = [  # what the goal names: the step scalars and the bar, without lit-gd's other defaults
         "--trainer.max_epochs", str(steps), "--trainer.limit_val_batches", "0",
         "--histograms.every_n_steps", "0", "--figures.enabled", "false", "--log_graph", "false",
         "--checkpoint.save_top_k", "0", "--last_checkpoint.save_last", "false",
     ]  # fmt: skip
-    ours = per_step(median(lit_gd_fit("configs/relu_regression.yaml", scope)))
-    row("  step scalars and bar only (us)", ours, plain, "us", "<= 3x")
-    frontier(" (us)", ReLUNeuron(), tiny, None, steps, per_step, plain)
+    timed_together(
+        [
+            ("tiny step: lit-gd fit, all its defaults (us)",
+             lit_gd_fit("configs/relu_regression.yaml", ["--trainer.max_epochs", str(steps)]), "<= 3.5x"),
+            ("  step scalars and bar only (us)", lit_gd_fit("configs/relu_regression.yaml", scope), "<= 3x"),
+            *frontier(" (us)", ReLUNeuron, tiny, None, steps),
+        ],
+        plain_loop(ReLUNeuron(), tiny, 4, steps, 0.01),
+        lambda seconds: seconds / steps * 1e6,
+        "us",
+    )  # fmt: skip
 
     # 1,000,000 x 16 linear regression, batches sliced in order, no validation: samples per second.
     samples = 1_000_000
     data = SyntheticRegressionData(samples=samples, features=16).make_tensors()
     for batch_size, epochs, goal in ((1024, 2, ">= 0.3x"), (8192, 4, ">= 0.4x"), (samples, 60, ">= 0.9x")):
         name = "full batch" if batch_size == samples else f"batch {batch_size}"
-
-        def throughput(seconds: float, epochs: int = epochs) -> float:
-            return samples * epochs / 1e6 / seconds
-
-        plain = throughput(median(plain_loop(nn.Linear(16, 1), data, batch_size, epochs, 0.1)))
         flags = [
             "--data.samples", str(samples), "--data.val_fraction", "0", "--trainer.limit_val_batches", "0",
             "--data.batch_size", "full" if batch_size == samples else str(batch_size),
             "--trainer.max_epochs", str(epochs),
         ]  # fmt: skip
-        ours = throughput(median(lit_gd_fit("configs/synthetic_regression.yaml", flags)))
-        row(f"1M x 16, {name}: lit-gd fit (M samples/s)", ours, plain, "M/s", goal)
-        frontier(f", {name} (M/s)", nn.Linear(16, 1), data, batch_size, epochs, throughput, plain)
+        timed_together(
+            [
+                (f"1M x 16, {name}: lit-gd fit (M samples/s)",
+                 lit_gd_fit("configs/synthetic_regression.yaml", flags), goal),
+                *frontier(f", {name} (M/s)", lambda: nn.Linear(16, 1), data, batch_size, epochs),
+            ],
+            plain_loop(nn.Linear(16, 1), data, batch_size, epochs, 0.1),
+            lambda seconds, epochs=epochs: samples * epochs / 1e6 / seconds,
+            "M/s",
+        )  # fmt: skip
 
     lit_gd = str(Path(sys.executable).with_name("lit-gd"))
-    import_only = median(process([sys.executable, "-c", "from lightning.pytorch.cli import LightningCLI"]), 2)
     command = [lit_gd, "fit", "--config", "configs/linear_regression.yaml", "--trainer.accelerator", "cpu"]
-    whole = median(process(command), 2)
+    seconds = interleaved_medians(
+        {
+            "import": process([sys.executable, "-c", "from lightning.pytorch.cli import LightningCLI"]),
+            "fit": process(command),
+        },
+        rounds=5,
+    )
     rows.append(
         (
             "whole `lit-gd fit` of the default example (s)",
-            f"{whole:.2f} s",
-            f"{import_only:.2f} s (import only)",
-            f"+{whole - import_only:.2f} s",
+            f"{seconds['fit']:.2f} s",
+            f"{seconds['import']:.2f} s (import only)",
+            f"+{seconds['fit'] - seconds['import']:.2f} s",
             "<= +1.0 s",
         )
     )
