@@ -22,6 +22,21 @@ from lit_gd.errors import TrainingStopped
 from lit_gd.module import GradientDescentExample
 from lit_gd.runs import first_free
 
+# The hooks Lightning calls on every callback in turn (``_call_callback_hooks``); it calls the checkpoint
+# hooks itself, one by one
+IDLE_HOOKS_SKIPPED = [name for name in vars(Callback) if name.startswith("on_") and "checkpoint" not in name]
+
+
+def skip_idle_hooks(callbacks: list[Callback]) -> None:
+    """Lightning calls every callback at every hook, some ten a step, whether the callback does anything
+    there or not: about 2 us each (a profiler context, a name formatted), a tenth of a tiny step for
+    lit-gd's 14 callbacks. It skips a hook that is not callable: each hook a callback leaves as
+    ``Callback``'s no-op is set to None on that callback."""
+    for callback in callbacks:
+        for name in IDLE_HOOKS_SKIPPED:
+            if getattr(type(callback), name) is getattr(Callback, name):
+                setattr(callback, name, None)
+
 
 class StepLogger(Callback):
     """Logs, at every optimizer step: ``train/loss``; for small models ``param/<name>`` and ``grad/<name>``,
@@ -49,6 +64,7 @@ class StepLogger(Callback):
         self._params: list[Tensor] = []
         self._rows: list[Tensor] = []
         self._steps: list[int] = []
+        self._row: Tensor | None = None  # the latest step's
         self._written: list[np.ndarray] = []
         self._last_step: int | None = None
 
@@ -69,6 +85,10 @@ class StepLogger(Callback):
         self._written.clear()
         self._last_step = None
 
+    def loss_and_norm_columns(self) -> list[int]:
+        """Where ``train/loss`` and each parameter's ``grad_norm/<name>`` are in a step's row."""
+        return [0, *range(len(self.tags) - len(self._params) - 1, len(self.tags) - 1)]
+
     def logs_elements(self, model: LightningModule) -> bool:
         """Whether ``param/<name>`` and ``grad/<name>`` are logged for the model: at most
         ``max_param_elements`` parameter elements in all."""
@@ -81,20 +101,29 @@ class StepLogger(Callback):
         return torch.cat([norms, torch.linalg.vector_norm(norms, self.norm_type).reshape(1)])
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
+        self.step_row(trainer, pl_module)
+
+    def step_row(self, trainer: Trainer, pl_module: LightningModule) -> Tensor:
+        """This step's values in the order of ``tags``, recorded once a step whoever asks first (the
+        divergence guard reads them too; LBFGS evaluates the loss several times a step, and the first is
+        at the step's parameters)."""
         if trainer.global_step == self._last_step:
-            return  # LBFGS evaluates the loss several times a step: the first is at the step's parameters
+            return self._row
         self._last_step = trainer.global_step
         params = self._params
         loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # over processes, under DDP
         values = [loss.reshape(1)]
-        if self._log_elements:
-            values += [p.detach().reshape(-1) for p in params]
-            values += [p.grad.reshape(-1) for p in params]
-        values.append(self.gradient_norms(params))
-        self._rows.append(torch.cat(values))
+        with torch.no_grad():  # the parameters' values, without a detached copy of each first
+            if self._log_elements:
+                values += [p.reshape(-1) for p in params]
+                values += [p.grad.reshape(-1) for p in params]
+            values.append(self.gradient_norms(params))
+            self._row = torch.cat(values)
+        self._rows.append(self._row)
         self._steps.append(trainer.global_step)
         if len(self._rows) >= self.flush_every_n_steps:
             self.flush(trainer)
+        return self._row
 
     def flush(self, trainer: Trainer) -> None:
         """Write the buffered steps to every logger: one transfer to the host for all of them."""
@@ -114,17 +143,17 @@ class StepLogger(Callback):
 
     @rank_zero_only
     def _write_tensorboard(self, logger: TensorBoardLogger, table: list[list[float]]) -> None:
-        """Each step as one TensorBoard event holding all its values. ``log_metrics`` writes the same
-        scalars as an event per value, each costing a file write and a checksum in pure Python."""
+        """Each step as one TensorBoard event holding all its values, filled into one summary made once per
+        flush. ``log_metrics`` writes the same scalars as an event per value, each costing a file write."""
         prefix = f"{logger._prefix}{logger.LOGGER_JOIN_CHAR}" if logger._prefix else ""  # as log_metrics does
-        tags = [prefix + tag for tag in self.tags]
         writer = logger.experiment._get_file_writer()  # as Lightning's own log_hyperparams does
         constants = [Summary.Value(tag=prefix + tag, simple_value=v) for tag, v in self.constants.items()]
+        summary = Summary(value=[Summary.Value(tag=prefix + tag) for tag in self.tags] + constants)
+        fields = summary.value[: len(self.tags)]
         for step, row in zip(self._steps, table, strict=True):
-            values = [
-                Summary.Value(tag=tag, simple_value=value) for tag, value in zip(tags, row, strict=True)
-            ]
-            writer.add_summary(Summary(value=values + constants), step)
+            for field, value in zip(fields, row, strict=True):
+                field.simple_value = value
+            writer.add_summary(summary, step)
 
     def series(self, tag: str) -> np.ndarray:
         """Every value written so far for ``tag``, one per step."""

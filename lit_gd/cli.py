@@ -30,6 +30,7 @@ from lit_gd.callbacks import (
     ParameterHistograms,
     PredictionWriter,
     StepLogger,
+    skip_idle_hooks,
 )
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, LitGdError, TrainingStopped
@@ -123,6 +124,8 @@ class LitGdCLI(LightningCLI):
         )
         # The figures are drawn from what the step logger recorded
         parser.link_arguments("step_logger", "figures.step_logger", apply_on="instantiate")
+        # The divergence guard checks each step's loss and gradient norms in the step logger's row
+        parser.link_arguments("step_logger", "divergence.step_logger", apply_on="instantiate")
         # The story's table of steps comes from the same record, and its diagnoses from the guards
         parser.link_arguments("step_logger", "story.step_logger", apply_on="instantiate")
         parser.link_arguments(
@@ -257,7 +260,9 @@ class LitGdCLI(LightningCLI):
             )
         interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
         kwargs["callbacks"] = [*given, *bar, interrupt]
-        return super().instantiate_trainer(**kwargs)
+        trainer = super().instantiate_trainer(**kwargs)
+        skip_idle_hooks(trainer.callbacks)  # its own (checkpoints, bar, summary) among them
+        return trainer
 
     @property
     def evaluating(self) -> bool:

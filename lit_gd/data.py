@@ -69,18 +69,30 @@ class BatchIndices(Sampler):
         yield from order[self.rank :: self.world_size].split(batch_size)
 
 
-class ResumableLoader(DataLoader):
-    """The training loader, whose place in the epoch goes into every checkpoint: Lightning saves its
-    ``state_dict`` with the loops' state and, resuming from a checkpoint written mid-epoch, gives it back
-    through ``load_state_dict`` (Lightning's stateful data loading), so the run goes on with the very next
-    batch. The place is the trainer's count of batches processed in the epoch, not of batches drawn from
-    the loader: Lightning draws one ahead."""
+class ResumableLoader:
+    """The training batches, each the tuple of the tensors cut by one of the sampler's indices: what a
+    ``DataLoader`` over the ``TensorDataset`` with ``batch_size=None`` gives, less its iterator, made anew
+    at every epoch (every step of a one-step epoch), and its conversion of each batch.
+
+    Its place in the epoch goes into every checkpoint: Lightning saves its ``state_dict`` with the loops'
+    state and, resuming from a checkpoint written mid-epoch, gives it back through ``load_state_dict``
+    (Lightning's stateful data loading), so the run goes on with the very next batch. The place is the
+    trainer's count of batches processed in the epoch, not of batches drawn from the loader: Lightning
+    draws one ahead. Lightning calls the sampler's ``set_epoch`` as it does a DataLoader's."""
 
     def __init__(
         self, dataset: TensorDataset, sampler: BatchIndices, progress: Callable[[], tuple[int, int]]
     ):
-        super().__init__(dataset, sampler=sampler, batch_size=None)  # each index cuts a whole batch
+        self.dataset, self.sampler = dataset, sampler
         self.progress = progress  # -> (epoch, batches processed in it)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        tensors = self.dataset.tensors
+        for index in self.sampler:
+            yield tuple(tensor[index] for tensor in tensors)
 
     def state_dict(self) -> dict[str, int]:
         epoch, batches = self.progress()

@@ -9,44 +9,51 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
-from lit_gd.callbacks import LastCheckpoint
+from lit_gd.callbacks import LastCheckpoint, StepLogger
 from lit_gd.errors import TrainingStopped
 
 
 class DivergenceGuard(Callback):
-    """Stops training at the first step whose loss or gradient is NaN or infinite, saves the parameters of
-    the step before (the last good state) as ``checkpoints/last-good.ckpt``, and says what happened."""
+    """Stops training at the first step whose loss or a gradient's norm is NaN or infinite, saves the
+    parameters of the step before (the last good state) as ``checkpoints/last-good.ckpt``, and says what
+    happened. It reads the loss and the norms from the step logger's row of the step."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, step_logger: StepLogger, enabled: bool = True):
         """
         Args:
+            step_logger: the StepLogger whose rows hold each step's loss and gradient norms (lit-gd gives
+                its own).
             enabled: false lets a run go on through NaN and infinity.
         """
+        self.step_logger = step_logger
         self.enabled = enabled
         self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
         self._params: list[Tensor] = []
         self._previous: list[Tensor] = []  # the parameters of the last step whose loss was finite
-        self._last_finite_loss: Tensor | None = None
+        self._last_finite_row: Tensor | None = None  # the step logger's row of that step
+        self._checked: Tensor | None = None  # the row's loss and norm columns
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._params = list(pl_module.parameters())  # listed once: the module walk is slow next to a step
         self._previous = [p.detach().clone() for p in self._params]
+        self._checked = None  # the step logger lists its columns when training starts too
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         if not self.enabled:
             return
-        loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # every process decides alike
-        gradients = [p.grad for p in self._params if p.grad is not None]
-        finite = torch.isfinite(torch.stack([loss, *(torch.linalg.vector_norm(g) for g in gradients)])).all()
-        if finite:  # one small host synchronisation per step
-            for kept, param in zip(self._previous, self._params, strict=True):
-                kept.copy_(param.detach())
-            self._last_finite_loss = loss
+        row = self.step_logger.step_row(trainer, pl_module)  # its loss is the mean over processes, under DDP
+        if self._checked is None:
+            self._checked = torch.tensor(self.step_logger.loss_and_norm_columns(), device=row.device)
+        if torch.isfinite(row[self._checked]).all():  # one small host synchronisation per step
+            with torch.no_grad():
+                torch._foreach_copy_(self._previous, self._params)  # one call for every parameter
+            self._last_finite_row = row
             return
+        loss = row[0]
         step = trainer.global_step
         what = f"the loss is {loss.item()}" if not torch.isfinite(loss) else "a gradient is not finite"
         saved = self._save_last_good(trainer, pl_module)
-        last = "none" if self._last_finite_loss is None else f"{self._last_finite_loss.item():.6g}"
+        last = "none" if self._last_finite_row is None else f"{self._last_finite_row[0].item():.6g}"
         message = (
             f"training diverged at step {step}: {what}; the last finite loss was {last}; the parameters"
             f" before this step are in {saved}. Try a lower learning rate (--model.lr or --optimizer.lr)."
@@ -113,7 +120,8 @@ class StuckUnitMonitor(Callback):
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for name, learning in self._learning.items():
-            learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
+            if trainer.world_size > 1:
+                learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
             if learning.any():
                 self._stuck_since.pop(name, None)
                 continue

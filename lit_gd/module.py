@@ -21,6 +21,16 @@ from lit_gd.errors import InputError
 
 Series = Callable[[str], np.ndarray]  # a logged tag -> its value at every step so far
 
+# Lightning's hooks called at every training step that are no-ops unless a model defines them
+STEP_HOOKS = (
+    "on_train_batch_start",
+    "on_before_backward",
+    "on_after_backward",
+    "on_before_optimizer_step",
+    "on_before_zero_grad",
+    "on_train_batch_end",
+)
+
 
 @dataclass(frozen=True)
 class FigureData:
@@ -85,6 +95,9 @@ class GradientDescentExample(LightningModule):
         if not (math.isfinite(lr) and lr > 0):
             raise InputError(f"--model.lr must be a positive finite number, got {lr}")
         self.save_hyperparameters()  # every subclass's constructor arguments, for checkpoints and TensorBoard
+        for hook in STEP_HOOKS:  # Lightning skips a hook that is not callable: no profiler context for no-ops
+            if getattr(type(self), hook) is getattr(LightningModule, hook):
+                setattr(self, hook, None)
         self.lr, self.in_features = lr, in_features
         self.last_loss: Tensor | None = None
         self._metrics_this_epoch = False
@@ -96,6 +109,17 @@ class GradientDescentExample(LightningModule):
             self.train_metrics.persistent(True)
         self.val_metrics = metrics.clone(prefix="val/") if metrics else None
         self.test_metrics = metrics.clone(prefix="test/") if metrics else None
+
+    # Attributes set at every step, none of them a parameter, buffer or module: nn.Module's __setattr__ checks
+    # for those at every assignment, some 2 us a time, and Lightning sets _current_fx_name twice around each
+    # of the 25 hooks it calls in a step
+    PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "last_loss", "_metrics_this_epoch"})
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in self.PLAIN_ATTRIBUTES:
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     @property
     def example_input_array(self) -> Tensor:

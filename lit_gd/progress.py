@@ -5,15 +5,18 @@ every ``refresh_rate`` batches, and when the epoch ends. The tutorials' full-bat
 so that is five redraws of the whole line per step, more than the step itself costs. tqdm's ``mininterval``
 (0.1 s) limits how often ``update`` draws, but Lightning calls ``refresh``, which ignores it; here
 ``refresh`` honours it too. The bar keeps its state at every step and always draws its last one when it
-closes. The loss stays a tensor until the bar is drawn: no host synchronisation at every step.
+closes. The metrics are gathered, and the loss read from its tensor, only when the bar is drawn: no host
+synchronisation and no gathering of Lightning's metrics at every step.
 
 It draws on stderr, so that what a command prints on stdout (the summary, ``predict``'s table) can be
 redirected whole, and only the training bar: the validation, test and predict bars of the tutorials' runs
 flash by in milliseconds and leave a line each behind in a log. lit-gd shows it only on a terminal.
 """
 
+import functools
 import math
 import sys
+from collections.abc import Callable, Iterator, Mapping
 
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import TQDMProgressBar
@@ -28,10 +31,12 @@ class _ThrottledTqdm(Tqdm):
     whose postfix values are turned into text only then."""
 
     _drawn_at = -math.inf
-    _postfix_values: dict = {}  # replaced, never changed in place, by set_postfix
+    _postfix_values: Mapping = {}  # replaced, never changed in place, by set_postfix
 
-    def set_postfix(self, ordered_dict=None, refresh: bool = True, **kwargs) -> None:
-        self._postfix_values = {**(ordered_dict or {}), **kwargs}
+    def set_postfix(self, ordered_dict: Mapping | None = None, refresh: bool = True, **kwargs) -> None:
+        # kept as given: a _MetricsWhenRead is read only if the bar draws (not even its length before)
+        given = {} if ordered_dict is None else ordered_dict
+        self._postfix_values = {**given, **kwargs} if kwargs else given
         if refresh:
             self.refresh()
 
@@ -52,6 +57,28 @@ class _ThrottledTqdm(Tqdm):
     def close(self) -> None:
         self._format_postfix()
         super().close()
+
+
+class _MetricsWhenRead(Mapping):
+    """The bar's metrics, gathered when the bar reads them to draw: Lightning hands the bar its metrics
+    twice a step of a one-step epoch, gathering Lightning's own every time (tens of us), and the bar draws
+    at most ten times a second."""
+
+    def __init__(self, gather: Callable[[], dict]):
+        self._gather = gather
+
+    @functools.cached_property
+    def _metrics(self) -> dict:
+        return self._gather()
+
+    def __getitem__(self, key: str):
+        return self._metrics[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._metrics)
+
+    def __len__(self) -> int:
+        return len(self._metrics)
 
 
 class ThrottledProgressBar(TQDMProgressBar):
@@ -76,7 +103,10 @@ class ThrottledProgressBar(TQDMProgressBar):
 
     init_sanity_tqdm = init_test_tqdm = init_predict_tqdm = init_validation_tqdm
 
-    def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict:
+    def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> Mapping:
+        return _MetricsWhenRead(functools.partial(self._gather_metrics, trainer, pl_module))
+
+    def _gather_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict:
         metrics = super().get_metrics(trainer, pl_module)
         if isinstance(pl_module, GradientDescentExample) and pl_module.last_loss is not None:
             metrics["loss"] = pl_module.last_loss  # lit_gd logs train/loss itself, not with self.log

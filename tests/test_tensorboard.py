@@ -122,3 +122,17 @@ def test_lbfgs_logs_each_step_once_at_the_steps_parameters():
     assert [step for step, _ in series["train/loss"]] == [0, 1, 2]
     assert series["param/w"][0][1] == 3.0 and series["train/loss"][0][1] == pytest.approx(0.5183403)
     assert series["param/w"][1][1] != 3.0  # where step 0 took it
+
+
+def test_c_checksum_is_tensorboards_own():
+    """lit_gd.checksum frames events with the checksum TensorBoard's pure-Python writer computes."""
+    import random
+
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as tensorboards
+
+    from lit_gd.checksum import masked_crc32c
+
+    generator = random.Random(0)
+    for size in [*range(40), 255, 256, 1000, 4096, 100_003]:
+        data = generator.randbytes(size)
+        assert masked_crc32c(data) == tensorboards(data), size
