@@ -21,14 +21,11 @@ class TensorBoardLoggerWithoutEpoch(TensorBoardLogger):
     """
 
     def __init__(self, *args, evaluated_step: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.evaluated_step = evaluated_step
-
-    def __init__(self, *args, **kwargs):
         # TensorBoard's writer thread opens and closes the event file for every event it writes; its queue
         # (10 events by default) holds a step logger's flush of 100 steps, so training never waits on it
         kwargs.setdefault("max_queue", 1000)
         super().__init__(*args, **kwargs)
+        self.evaluated_step = evaluated_step
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         step = step if self.evaluated_step is None else self.evaluated_step
