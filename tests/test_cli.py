@@ -126,3 +126,13 @@ def test_a_run_is_named_by_what_differs_from_its_config(flags, name):
     assert Path(cli.trainer.log_dir) == Path("logs/linear_regression", f"000-{name}")
     next_one = run_cli(["--config", "configs/linear_regression.yaml", *shlex.split(flags)], run=False)
     assert Path(next_one.trainer.log_dir).name == f"001-{name}"  # the same settings again: a new name
+
+
+def test_hooks_left_as_lightnings_no_ops_are_skipped_and_the_others_kept():
+    """Lightning calls every callback at every hook and skips one that is not callable: lit-gd sets the
+    no-op ones to None, on its callbacks, Lightning's and the model (``skip_idle_hooks``, ``STEP_HOOKS``)."""
+    cli = run_cli(["--config", "configs/not_gate.yaml"], run=False)
+    assert cli.step_logger.on_validation_start is None and callable(cli.step_logger.on_before_optimizer_step)
+    assert cli.trainer.checkpoint_callback.on_train_batch_start is None
+    assert callable(cli.trainer.checkpoint_callback.on_train_batch_end)
+    assert cli.model.on_train_batch_end is None and callable(cli.model.on_train_epoch_start)
