@@ -1,6 +1,7 @@
 """Where runs live and what is said of them: run folders under logs/, the checkpoint ``--ckpt_path last``
 means, the checks a checkpoint passes before it is read, and the summary printed when fit ends."""
 
+import inspect
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from torch import Tensor
 
 from lit_gd.errors import InputError
 from lit_gd.examples import example_name
-from lit_gd.flags import constructor_default, import_class
+from lit_gd.flags import class_arguments, import_class
 from lit_gd.module import GradientDescentExample
 
 LOG_DIR = "logs"
@@ -85,16 +86,18 @@ def changed_settings(config: Namespace, reference: dict) -> dict[str, object]:
         same_class = cls is (import_class(given["class_path"]) if given.get("class_path") else None)
         if not same_class:
             note(section, section, cls.__name__)
-        given_args = given.get("init_args", {}) if same_class else {}
+        # the config's values, and the class's defaults for what it leaves out
+        given_args = {**class_arguments(cls), **(given.get("init_args", {}) if same_class else {})}
         if section == "optimizer":  # its lr is named with it: the lr that runs, whatever the model's says
-            given_args = {"lr": None, **given_args}
+            given_args["lr"] = None
         for key, value in chosen.get("init_args", {}).items():
-            if key != "in_features" and _differs(value, given_args.get(key, constructor_default(cls, key))):
+            if key != "in_features" and _differs(value, given_args.get(key)):
                 note(section, key, value)
     trainer = reference.get("trainer") or {}
+    trainer_defaults = inspect.signature(Trainer).parameters
     for key in TRAINING_SETTINGS:
         value = config["trainer"].get(key)
-        if _differs(value, trainer.get(key, constructor_default(Trainer, key))):
+        if _differs(value, trainer.get(key, trainer_defaults[key].default)):
             note("trainer", key, value)
     if config.get("seed_everything") != reference.get("seed_everything", 0):
         note("", "seed", config.get("seed_everything"))
