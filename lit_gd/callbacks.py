@@ -22,20 +22,10 @@ from lit_gd.errors import TrainingStopped
 from lit_gd.module import GradientDescentExample
 from lit_gd.runs import first_free
 
-# The hooks Lightning calls on every callback in turn (``_call_callback_hooks``); it calls the checkpoint
-# hooks itself, one by one
-IDLE_HOOKS_SKIPPED = [name for name in vars(Callback) if name.startswith("on_") and "checkpoint" not in name]
-
-
-def skip_idle_hooks(callbacks: list[Callback]) -> None:
-    """Lightning calls every callback at every hook, some ten a step, whether the callback does anything
-    there or not: about 2 us each (a profiler context, a name formatted), a tenth of a tiny step for
-    lit-gd's 14 callbacks. It skips a hook that is not callable: each hook a callback leaves as
-    ``Callback``'s no-op is set to None on that callback."""
-    for callback in callbacks:
-        for name in IDLE_HOOKS_SKIPPED:
-            if getattr(type(callback), name) is getattr(Callback, name):
-                setattr(callback, name, None)
+# The hooks Lightning calls on every callback in turn (``_call_callback_hooks``), some ten a step, whether the
+# callback does anything there or not: a tenth of a tiny step for lit-gd's 14 callbacks. It calls the
+# checkpoint hooks itself, one by one.
+CALLBACK_HOOKS = [name for name in vars(Callback) if name.startswith("on_") and "checkpoint" not in name]
 
 
 class StepLogger(Callback):

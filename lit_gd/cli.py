@@ -5,6 +5,7 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
+import itertools
 import logging
 import os
 import shlex
@@ -18,19 +19,19 @@ from pathlib import Path
 import torch
 import yaml
 from jsonargparse import Namespace
-from lightning.pytorch import Trainer
+from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_gd.callbacks import (
+    CALLBACK_HOOKS,
     FigureLogger,
     HParamsLogger,
     LastCheckpoint,
     ParameterHistograms,
     PredictionWriter,
     StepLogger,
-    skip_idle_hooks,
 )
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, LitGdError, TrainingStopped
@@ -47,7 +48,7 @@ from lit_gd.flags import (
 )
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.logger import TensorBoardLoggerWithoutEpoch
-from lit_gd.module import GradientDescentExample
+from lit_gd.module import GradientDescentExample, skip_idle_hooks
 from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import (
     LOG_DIR,
@@ -241,7 +242,9 @@ class LitGdCLI(LightningCLI):
                 version=folder.name,
                 default_hp_metric=False,
                 log_graph=self._get(self.config, "log_graph") and not self.evaluating,
-                evaluated_step=self.checkpoint["global_step"] if self.evaluating_checkpoint else None,
+                evaluated_step=self.checkpoint["global_step"]
+                if self.evaluating and self.checkpoint
+                else None,
             )
             if (folder / "config.yaml").exists():  # a fit run evaluated: beside its config, not over it
                 config_file = first_free(folder / f"{self.subcommand}-config.yaml")
@@ -261,17 +264,14 @@ class LitGdCLI(LightningCLI):
         interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
         kwargs["callbacks"] = [*given, *bar, interrupt]
         trainer = super().instantiate_trainer(**kwargs)
-        skip_idle_hooks(trainer.callbacks)  # its own (checkpoints, bar, summary) among them
+        for callback in trainer.callbacks:  # Lightning's own (checkpoints, bar, summary) among them
+            skip_idle_hooks(callback, Callback, CALLBACK_HOOKS)
         return trainer
 
     @property
     def evaluating(self) -> bool:
         """validate, test or predict."""
         return self.subcommand not in (None, "fit")
-
-    @property
-    def evaluating_checkpoint(self) -> bool:
-        return self.evaluating and self.checkpoint is not None
 
     def _run_folder(self) -> Path:
         """A fit's new folder, ``logs/<example>/NNN-<what differs>``; for validate, test and predict, the
@@ -307,15 +307,12 @@ class LitGdCLI(LightningCLI):
 
     def _resume_command(self, checkpoint: Path) -> str:
         """The command line of this run with ``--ckpt_path`` the checkpoint it left."""
-        words, skip = [], False
-        for word in self.argv:
-            if skip or word.startswith("--ckpt_path="):
-                skip = False
-                continue
-            skip = word == "--ckpt_path"
-            if not skip:
-                words.append(word)
-        return shlex.join([installed_command("lit-gd"), *words, "--ckpt_path", str(checkpoint)])
+        kept = [
+            word
+            for before, word in itertools.pairwise(["", *self.argv])
+            if "--ckpt_path" not in (before, word.partition("=")[0])  # the flag and its value
+        ]
+        return shlex.join([installed_command("lit-gd"), *kept, "--ckpt_path", str(checkpoint)])
 
     def after_fit(self) -> None:
         self._print_summary()

@@ -5,7 +5,7 @@ for all examples, lives here.
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,16 @@ from lit_gd import plots
 from lit_gd.errors import InputError
 
 Series = Callable[[str], np.ndarray]  # a logged tag -> its value at every step so far
+
+
+def skip_idle_hooks(owner: object, base: type, hooks: Iterable[str]) -> None:
+    """Lightning calls a model's or a callback's hook only where it is callable: each of ``hooks`` that
+    ``owner``'s class leaves as ``base``'s no-op is set to None on ``owner``, sparing the profiler context
+    and the formatted name (about 2 us) that Lightning spends on every hook it calls, at every step."""
+    for name in hooks:
+        if getattr(type(owner), name) is getattr(base, name):
+            setattr(owner, name, None)
+
 
 # Lightning's hooks called at every training step that are no-ops unless a model defines them
 STEP_HOOKS = (
@@ -95,9 +105,7 @@ class GradientDescentExample(LightningModule):
         if not (math.isfinite(lr) and lr > 0):
             raise InputError(f"--model.lr must be a positive finite number, got {lr}")
         self.save_hyperparameters()  # every subclass's constructor arguments, for checkpoints and TensorBoard
-        for hook in STEP_HOOKS:  # Lightning skips a hook that is not callable: no profiler context for no-ops
-            if getattr(type(self), hook) is getattr(LightningModule, hook):
-                setattr(self, hook, None)
+        skip_idle_hooks(self, LightningModule, STEP_HOOKS)
         self.lr, self.in_features = lr, in_features
         self.last_loss: Tensor | None = None
         self._metrics_this_epoch = False
