@@ -362,6 +362,22 @@ class LastCheckpoint(ModelCheckpoint):
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self.save_last_now(trainer)
 
+    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args) -> None:
+        # Under manual optimization, which lit-gd's examples use, Lightning 2.6's ModelCheckpoint saves here
+        # by every_n_train_steps only and never by train_time_interval (Lightning-AI/pytorch-lightning#21699):
+        # the time is checked here as its automatic-optimization branch checks it
+        super().on_train_batch_end(trainer, pl_module, *args)
+        interval = self._train_time_interval
+        if interval is None or self._should_skip_saving_checkpoint(trainer):
+            return
+        now = time.monotonic()
+        due = (
+            self._last_time_checked is not None and now - self._last_time_checked >= interval.total_seconds()
+        )
+        if trainer.strategy.broadcast(due):  # rank 0 decides for every process: their clocks differ
+            self._last_time_checked = now
+            self.save_last_now(trainer)
+
 
 class PredictionWriter(Callback):
     """``lit-gd predict``: writes each input with its prediction to ``predictions.csv`` in the folder of the

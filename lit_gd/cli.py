@@ -40,6 +40,7 @@ from lit_gd.failures import LAUNCHED_BY_LIGHTNING, end_with_launcher, fail, keep
 from lit_gd.flags import (
     as_flag,
     check_optimizer_settings,
+    check_stepping,
     condense_parse_error,
     constructor_default,
     hint,
@@ -76,6 +77,10 @@ warnings.filterwarnings("ignore", message=r"`torch.jit.trace(_method)?` is depre
 # writes its checkpoints in a folder of its own
 warnings.filterwarnings("ignore", message=r"`.*configure_optimizers` will be overridden by")
 warnings.filterwarnings("ignore", message=r"The dirpath has changed from")
+# The examples' step draws its own batch and steps by hand (GradientDescentExample.training_step): on purpose
+warnings.filterwarnings("ignore", message=r"You are using the `dataloader_iter` step flavor")
+warnings.filterwarnings("ignore", message=r"Found `dataloader_iter` argument in the `training_step`")
+warnings.filterwarnings("ignore", message=r"The lr scheduler dict contains the key\(s\) \['monitor'\]")
 # lit-gd hands LightningCLI the command line itself (with an example's config put first): not a mistake
 warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended to run from within")
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
@@ -261,6 +266,16 @@ class LitGdCLI(LightningCLI):
             kwargs["enable_model_summary"] = any(
                 any(True for _ in m.parameters()) for m in self.model.children()
             )
+        # The model's step carries out accumulation and clipping (manual optimization): Lightning's Trainer
+        # refuses them under it
+        self.model.stepping(
+            *check_stepping(
+                config.get("accumulate_grad_batches", 1),
+                config.get("gradient_clip_val"),
+                config.get("gradient_clip_algorithm"),
+            )
+        )
+        kwargs |= {"accumulate_grad_batches": 1, "gradient_clip_val": None, "gradient_clip_algorithm": None}
         interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
         kwargs["callbacks"] = [*given, *bar, interrupt]
         trainer = super().instantiate_trainer(**kwargs)

@@ -5,6 +5,7 @@ before the run starts."""
 
 import difflib
 import importlib
+import math
 import re
 
 import torch
@@ -138,6 +139,28 @@ def check_optimizer_settings(optimizer: Namespace) -> None:
         import_class(optimizer["class_path"])([torch.zeros(1, requires_grad=True)], **optimizer["init_args"])
     except ValueError as error:
         raise InputError(f"--optimizer {name}: {error} (see torch.optim.{name})") from None
+
+
+def check_stepping(
+    accumulate_grad_batches, gradient_clip_val: float | None, gradient_clip_algorithm: str | None
+) -> tuple[int, float | None, str | None]:
+    """The trainer's accumulation and clipping settings, which the model's step carries out, checked."""
+    batches = accumulate_grad_batches
+    if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
+        raise InputError(
+            f"--trainer.accumulate_grad_batches must be a whole number of at least 1, got {batches}"
+        )
+    if gradient_clip_val is not None and not (math.isfinite(gradient_clip_val) and gradient_clip_val >= 0):
+        raise InputError(
+            "--trainer.gradient_clip_val must be a finite number, 0 or more (0: no clipping),"
+            f" got {gradient_clip_val}"
+        )
+    algorithm = gradient_clip_algorithm and gradient_clip_algorithm.lower()
+    if algorithm not in (None, "norm", "value"):
+        raise InputError(
+            f"--trainer.gradient_clip_algorithm must be norm or value, got {gradient_clip_algorithm}"
+        )
+    return batches, gradient_clip_val, algorithm
 
 
 def import_class(class_path: str) -> type:

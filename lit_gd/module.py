@@ -13,6 +13,7 @@ import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection, R2Score
 from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryF1Score
 
@@ -37,7 +38,6 @@ STEP_HOOKS = (
     "on_before_backward",
     "on_after_backward",
     "on_before_optimizer_step",
-    "on_before_zero_grad",
     "on_train_batch_end",
 )
 
@@ -96,8 +96,17 @@ class GradientDescentExample(LightningModule):
 
     The file's docstring says what the example is: TensorBoard's story of each run opens with it.
 
-    What the callbacks read from it: ``last_loss``, the latest training step's loss (on its device),
-    ``draw_figures`` and ``optimum``. ``--optimizer`` replaces ``configure_optimizers`` when given.
+    What the callbacks read from it: ``last_loss`` and ``last_batch``, the latest training step's loss and
+    batch (on its device), ``draw_figures`` and ``optimum``. ``--optimizer`` replaces
+    ``configure_optimizers`` when given.
+
+    Each step is run by hand (Lightning's manual optimization, ``training_step(dataloader_iter)``): its
+    automatic optimization wraps every step in a closure and some fifteen hooks, a third of a tiny step. The
+    step does what the automatic one does, in the same order and with the same numbers: gradient
+    accumulation (``accumulate_grad_batches``), clipping (``gradient_clip_val``, ``gradient_clip_algorithm``),
+    the lr schedulers' steps, a closure for optimizers that evaluate the loss several times (LBFGS), and the
+    callbacks' ``on_before_optimizer_step`` before each update. lit-gd's CLI hands the three trainer settings
+    to the model (``stepping``): Lightning refuses them on the Trainer under manual optimization.
     """
 
     def __init__(self, lr: float, in_features: int):
@@ -107,7 +116,12 @@ class GradientDescentExample(LightningModule):
         self.save_hyperparameters()  # every subclass's constructor arguments, for checkpoints and TensorBoard
         skip_idle_hooks(self, LightningModule, STEP_HOOKS)
         self.lr, self.in_features = lr, in_features
+        self.automatic_optimization = False  # see training_step
+        self.accumulate_grad_batches = 1
+        self.gradient_clip_val: float | None = None
+        self.gradient_clip_algorithm: str | None = None  # Lightning's default: "norm"
         self.last_loss: Tensor | None = None
+        self.last_batch: tuple[Tensor, ...] | None = None
         self._metrics_this_epoch = False
         metrics = self.configure_metrics()
         # Train metrics accumulate over an epoch: their state goes into checkpoints, so that a run resumed
@@ -121,7 +135,7 @@ class GradientDescentExample(LightningModule):
     # Attributes set at every step, none of them a parameter, buffer or module: nn.Module's __setattr__ checks
     # for those at every assignment, some 2 us a time, and Lightning sets _current_fx_name twice around each
     # of the 25 hooks it calls in a step
-    PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "last_loss", "_metrics_this_epoch"})
+    PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "last_loss", "last_batch", "_metrics_this_epoch"})
 
     def __setattr__(self, name: str, value) -> None:
         if name in self.PLAIN_ATTRIBUTES:
@@ -179,21 +193,92 @@ class GradientDescentExample(LightningModule):
             and (every is None or (self.current_epoch + 1) % every == 0)
         )
 
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
-        loss, predictions, targets = self.model_step(batch)
-        self.last_loss = loss.detach()  # train/loss itself is logged at every step by the StepLogger callback
-        if self._metrics_this_epoch:
-            self.train_metrics.update(predictions.detach(), targets)
-        return loss
+    def stepping(
+        self,
+        accumulate_grad_batches: int = 1,
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        """The trainer's settings of how batches make optimizer steps, which this model's step carries out."""
+        self.accumulate_grad_batches = accumulate_grad_batches
+        self.gradient_clip_val, self.gradient_clip_algorithm = gradient_clip_val, gradient_clip_algorithm
+
+    def on_fit_start(self) -> None:
+        # Lightning's check of the Trainer's settings is done: the trainer gets its accumulate_grad_batches
+        # back, by which it counts the batches that stepped (its logging steps), as under automatic
+        # optimization, and a resumed run counts them on
+        self.trainer.accumulate_grad_batches = self.accumulate_grad_batches
+
+    def training_step(self, dataloader_iter) -> None:
+        """One batch: its loss and gradient, and, at the last batch of every ``accumulate_grad_batches`` and
+        of the epoch, the optimizer's step, as Lightning's automatic optimization does it."""
+        batch, _, _ = next(dataloader_iter)
+        batch = self.trainer.precision_plugin.convert_input(batch)  # to float64 under --trainer.precision 64
+        if batch[0].device != self.device:
+            batch = self.trainer.strategy.batch_to_device(batch)
+        self.last_batch = batch
+        optimizer = self.optimizers()
+        batches = self.accumulate_grad_batches
+        # the batch's place in the epoch, as Lightning counts it (a resumed epoch counts the batches before)
+        position = self.trainer.fit_loop.epoch_loop.batch_progress.current.ready
+        first_of_step = (position - 1) % batches == 0
+        last_of_epoch = position == self.trainer.num_training_batches
+
+        def closure() -> Tensor:
+            loss, predictions, targets = self.model_step(batch)
+            self.last_loss = loss.detach()  # train/loss is logged at every step by the StepLogger callback
+            if self._metrics_this_epoch:
+                self.train_metrics.update(predictions.detach(), targets)
+            if first_of_step:
+                optimizer.zero_grad()
+            if batches > 1:
+                loss = loss / batches  # each batch's share of the accumulated gradient
+            self.manual_backward(loss)
+            return loss.detach()
+
+        if position % batches and not last_of_epoch:  # a gradient to accumulate: no step, no DDP sync
+            with optimizer.toggle_model(sync_grad=False):
+                closure()
+            return
+        optimizer.step(closure=closure)  # the callbacks' on_before_optimizer_step run inside, after closure
+        for config in self.trainer.lr_scheduler_configs:
+            count = position if config.interval == "step" else self.current_epoch + 1
+            due = config.interval == "step" or last_of_epoch
+            if not isinstance(config.scheduler, ReduceLROnPlateau) and due and count % config.frequency == 0:
+                self.lr_scheduler_step(config.scheduler, None)
+
+    def on_before_optimizer_step(self, optimizer) -> None:
+        """Clips the gradients where asked, after the callbacks have seen them as computed (as Lightning's
+        automatic optimization does)."""
+        if self.gradient_clip_val:
+            self.clip_gradients(optimizer, self.gradient_clip_val, self.gradient_clip_algorithm)
 
     def on_train_epoch_end(self) -> None:
         if self._metrics_this_epoch:
             self._log_epoch_metrics(self.train_metrics)
+        self._step_plateau_schedulers()
+
+    def _step_plateau_schedulers(self) -> None:
+        """ReduceLROnPlateau schedulers step at the end of the epoch, on the metric they watch (its name is
+        the ``monitor`` of LightningCLI's ReduceLROnPlateau: manual optimization drops the config's)."""
+        for config in self.trainer.lr_scheduler_configs:
+            due = config.interval == "epoch" and (self.current_epoch + 1) % config.frequency == 0
+            if isinstance(config.scheduler, ReduceLROnPlateau) and due:
+                monitor = getattr(config.scheduler, "monitor", None)
+                value = self.trainer.callback_metrics.get(monitor)
+                if value is None:
+                    logged = ", ".join(self.trainer.callback_metrics) or "none yet"
+                    raise InputError(
+                        f"--lr_scheduler.monitor {monitor} is not logged at the end of epoch"
+                        f" {self.current_epoch}; logged: {logged}"
+                    )
+                self.lr_scheduler_step(config.scheduler, value)
 
     def _log_epoch_metrics(self, metrics: MetricCollection) -> None:
         """The epoch's metrics, computed once (torchmetrics gathers their states over processes) and logged
         as numbers: Lightning takes some 0.5 ms to handle each logged Metric object."""
-        self.log_dict(metrics.compute(), sync_dist=True)  # equal on every process: their mean is the same
+        # equal on every process: their mean is the same; one value an epoch, so no batch size to weigh by
+        self.log_dict(metrics.compute(), sync_dist=True, batch_size=1)
         metrics.reset()
 
     def _evaluation_step(self, batch: tuple[Tensor, Tensor], stage: str, metrics: MetricCollection | None):
@@ -224,6 +309,12 @@ class GradientDescentExample(LightningModule):
         for key, value in self.state_dict().items():
             if key.startswith("train_metrics."):
                 checkpoint["state_dict"].setdefault(key, value)
+        # Checkpoints written under automatic optimization count their steps there: the count moves over
+        loops = checkpoint.get("loops", {}).get("fit_loop", {})
+        automatic = loops.get("epoch_loop.automatic_optimization.optim_progress")
+        manual = loops.get("epoch_loop.manual_optimization.optim_step_progress")
+        if automatic and manual and not manual["total"]["completed"]:
+            loops["epoch_loop.manual_optimization.optim_step_progress"] = automatic["optimizer"]["step"]
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=self.lr)

@@ -80,6 +80,23 @@ CASES = {
     f"{LINEAR} --config typo.yaml": (2, "Subcommand 'fit' does not accept option 'trainer.max_epoch'"),
     f"{LINEAR} --dead_relu.action panic": (2, "--dead_relu.action panic: expected 'warn', 'stop'"),
     f"{LINEAR} --lr_scheduler StepLR --lr_scheduler.step_size 3": (1, "--lr_scheduler needs --optimizer too"),
+    f"{LINEAR} --optimizer SGD --lr_scheduler ReduceLROnPlateau --lr_scheduler.monitor val/loss": (
+        1,
+        "--lr_scheduler.monitor val/loss is not logged at the end of epoch 0; logged: none yet",
+    ),
+    # accumulation and clipping, which the model's step carries out
+    f"{LINEAR} --trainer.accumulate_grad_batches 0": (
+        1,
+        "--trainer.accumulate_grad_batches must be a whole number of at least 1, got 0",
+    ),
+    f"{LINEAR} --trainer.gradient_clip_val -1": (
+        1,
+        "--trainer.gradient_clip_val must be a finite number, 0 or more (0: no clipping), got -1.0",
+    ),
+    f"{LINEAR} --trainer.gradient_clip_algorithm foo": (
+        1,
+        "--trainer.gradient_clip_algorithm must be norm or value, got foo",
+    ),
     # a model and data whose shapes don't fit
     "fit --model LinearRegression --data ReLURegressionData": (
         1,

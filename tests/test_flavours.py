@@ -1,5 +1,6 @@
-"""Batch, stochastic and mini-batch gradient descent, any torch.optim optimizer, resuming from a checkpoint
-and predicting from one: each against a plain PyTorch loop doing the same updates in the same order."""
+"""Batch, stochastic and mini-batch gradient descent, any torch.optim optimizer (LBFGS's closure included),
+lr schedules, gradient accumulation and clipping, resuming from a checkpoint and predicting from one: each
+against a plain PyTorch loop doing the same updates in the same order."""
 
 import csv
 from pathlib import Path
@@ -8,21 +9,46 @@ import pytest
 import torch
 
 from lit_gd import LinearRegression
-from tests.helpers import fit_cli, lit_gd
+from tests.helpers import fit_cli, lit_gd, scalars
 
 X, Y = torch.tensor([1.0, 2, 3, 4]), torch.tensor([2.0, 4, 6, 8])
 
 
-def plain_linear_regression(epochs: int, batch_size: int, order=None, optimizer=torch.optim.SGD, **settings):
-    """Tutorial 000's model and loss, one optimizer step per batch, in ``order(epoch)`` (default: in turn)."""
+def plain_linear_regression(
+    epochs: int,
+    batch_size: int,
+    order=None,
+    optimizer=torch.optim.SGD,
+    accumulate: int = 1,
+    clip=lambda params: None,
+    schedule=None,
+    **settings,
+):
+    """Tutorial 000's model and loss, in ``order(epoch)`` (default: in turn): an optimizer step for every
+    ``accumulate`` batches and at the epoch's end, each batch's loss divided by ``accumulate``, the gradients
+    clipped by ``clip(params)`` before each step; ``schedule(optimizer)``'s scheduler steps after each
+    epoch, given the loss on all the points where it is a ReduceLROnPlateau."""
     w, b = torch.zeros((), requires_grad=True), torch.zeros((), requires_grad=True)
     step = optimizer([w, b], **settings)
+    scheduler = schedule(step) if schedule else None
+    loss = lambda batch: torch.mean((w * X[batch] + b - Y[batch]) ** 2)  # noqa: E731
     for epoch in range(epochs):
         indices = order(epoch) if order else torch.arange(len(X))
-        for batch in indices.split(batch_size):
-            step.zero_grad()
-            torch.mean((w * X[batch] + b - Y[batch]) ** 2).backward()
-            step.step()
+        for together in indices.split(batch_size * accumulate):
+
+            def closure(together=together):
+                step.zero_grad()
+                for batch in together.split(batch_size):
+                    (loss(batch) / accumulate if accumulate > 1 else loss(batch)).backward()
+                clip([w, b])
+                return loss(together[-batch_size:]).detach()
+
+            step.step(closure) if isinstance(step, torch.optim.LBFGS) else (closure(), step.step())
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            with torch.no_grad():
+                scheduler.step(loss(torch.arange(len(X))))
+        elif scheduler:
+            scheduler.step()
     return w.item(), b.item()
 
 
@@ -68,6 +94,50 @@ def test_any_torch_optimizer_equals_its_plain_loop(flags, optimizer, settings):
     )
 
 
+PLAIN_RULES = {  # flags: the plain loop's settings for the same updates
+    "--optimizer LBFGS --optimizer.lr 0.5 --trainer.max_epochs 5": {
+        "optimizer": torch.optim.LBFGS,
+        "lr": 0.5,
+    },
+    "--data.batch_size 1 --trainer.accumulate_grad_batches 3 --trainer.max_epochs 30": {
+        "batch_size": 1,
+        "accumulate": 3,
+    },
+    "--trainer.gradient_clip_val 1.5": {"clip": lambda p: torch.nn.utils.clip_grad_norm_(p, 1.5)},
+    "--trainer.gradient_clip_val 0.5 --trainer.gradient_clip_algorithm value": {
+        "clip": lambda p: torch.nn.utils.clip_grad_value_(p, 0.5)
+    },
+    "--data.batch_size 2 --optimizer SGD --optimizer.lr 0.01 --lr_scheduler StepLR --lr_scheduler.step_size 3"
+    " --lr_scheduler.gamma 0.5": {
+        "batch_size": 2,
+        "schedule": lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5),
+    },
+    "--optimizer SGD --optimizer.lr 0.01 --lr_scheduler ReduceLROnPlateau --lr_scheduler.monitor val/loss"
+    " --lr_scheduler.threshold 0.2 --lr_scheduler.patience 0 --trainer.check_val_every_n_epoch 1": {
+        "schedule": lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, threshold=0.2, patience=0)
+    },
+}
+
+
+@pytest.mark.parametrize("flags", PLAIN_RULES)
+def test_optimizers_schedules_accumulation_and_clipping_equal_a_plain_loop(flags):
+    """The examples step by hand (manual optimization): each of Lightning's ways of making a step still
+    does exactly what its plain loop does."""
+    settings = {"batch_size": 4, "lr": 0.01} | PLAIN_RULES[flags]
+    run = fit_cli("linear_regression", f"--trainer.max_epochs 100 {flags}")
+    epochs = int(flags.split("--trainer.max_epochs ")[1].split()[0]) if "max_epochs" in flags else 100
+    assert trained(run) == pytest.approx(plain_linear_regression(epochs, **settings), rel=1e-6)
+
+
+def test_clipping_leaves_the_logged_gradient_as_computed():
+    """Clipping comes after the callbacks have seen the gradient: grad/w at step 0 is the full -30, while
+    the step taken is the clipped one."""
+    run = fit_cli("linear_regression", "--trainer.max_epochs 1 --trainer.gradient_clip_val 1.5")
+    assert scalars(run)["grad/w"][0] == (0, -30.0)
+    w, b = trained(run)
+    assert (w**2 + b**2) ** 0.5 == pytest.approx(0.01 * 1.5, rel=1e-6)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "flags", ["", "--optimizer Adam --optimizer.lr 0.1 --data.batch_size 1 --data.shuffle true"]
@@ -78,6 +148,28 @@ def test_resuming_from_last_equals_an_uninterrupted_run(flags):
     resumed = fit_cli("linear_regression", f"{flags} --trainer.max_epochs 40 --ckpt_path last")
     assert resumed.name.startswith("002-") and first_half.name.startswith("001-")  # nothing overwritten
     assert trained(resumed) == trained(whole)  # exactly, not approximately
+
+
+def test_resuming_from_a_checkpoint_of_automatic_optimization_equals_an_uninterrupted_run(tmp_path):
+    """Checkpoints written before the examples stepped by hand count their steps in Lightning's automatic
+    optimization loop: a run resumed from one goes on from that step, as it did then."""
+    whole = fit_cli("linear_regression", "--trainer.max_epochs 40")
+    first_half = fit_cli("linear_regression", "--trainer.max_epochs 20")
+    checkpoint = torch.load(first_half / "checkpoints" / "last.ckpt", weights_only=False)
+    loops = checkpoint["loops"]["fit_loop"]
+    manual = loops["epoch_loop.manual_optimization.optim_step_progress"]
+    assert manual["total"]["completed"] == 20
+    loops["epoch_loop.automatic_optimization.optim_progress"]["optimizer"]["step"] = {**manual}
+    loops["epoch_loop.manual_optimization.optim_step_progress"] = {
+        "total": {"ready": 0, "completed": 0},
+        "current": {"ready": 0, "completed": 0},
+    }
+    torch.save(checkpoint, tmp_path / "automatic.ckpt")
+    resumed = fit_cli(
+        "linear_regression", f"--trainer.max_epochs 40 --ckpt_path {tmp_path / 'automatic.ckpt'}"
+    )
+    assert [step for step, _ in scalars(resumed)["train/loss"]] == list(range(20, 40))
+    assert trained(resumed) == trained(whole)
 
 
 def test_predict_from_a_checkpoint_writes_and_prints_f5(capsys):

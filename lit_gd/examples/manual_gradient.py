@@ -28,24 +28,20 @@ class ManualGradient(Callback):
 
     def __init__(self):
         self._params: dict[str, nn.Parameter] = {}
-        self._gradients: dict[str, Tensor] = {}
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._params = dict(pl_module.named_parameters())
 
-    def on_train_batch_start(
-        self, trainer: Trainer, pl_module: LightningModule, batch, batch_idx: int
-    ) -> None:
-        with torch.no_grad():
-            self._gradients = mse_gradients(*batch, pl_module.w, pl_module.b)
-
     def on_after_backward(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        inputs, targets = pl_module.last_batch
+        with torch.no_grad():
+            gradients = mse_gradients(inputs, targets, pl_module.w, pl_module.b)
         logged = {}
         for name, param in self._params.items():
-            manual = self._gradients[name]
+            manual = gradients[name]
             logged |= {
                 f"grad_autograd/{name}": param.grad.clone(),
                 f"grad_difference/{name}": manual - param.grad,
             }
             param.grad.copy_(manual)
-        pl_module.log_dict(logged, on_step=True, on_epoch=False)
+        pl_module.log_dict(logged, on_step=True, on_epoch=False, batch_size=len(inputs))
