@@ -5,6 +5,7 @@ lit-gd fit --model NotGate --data NotGateData --trainer.max_epochs 5
 lit-gd fit --config configs/not_gate.yaml --print_config
 """
 
+import gc
 import itertools
 import logging
 import os
@@ -326,6 +327,10 @@ class LitGdCLI(LightningCLI):
 def main(args: ArgsType = None) -> None:
     """The ``lit-gd`` console script; tests call it with an argument list. A user's mistake, or a run that
     had to stop, ends with one line on stderr and a non-zero exit, never a traceback."""
+    if args is None:  # the console script: one run, then the process ends
+        # What the imports made lives as long as the process: the collector need not walk it again at each
+        # full collection, nor at exit (together over a second of a default fit on a 2-core machine)
+        gc.freeze()
     if LAUNCHED_BY_LIGHTNING:
         end_with_launcher()
     try:
