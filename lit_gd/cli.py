@@ -93,6 +93,22 @@ logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoTips())
 
 
 class LitGdCLI(LightningCLI):
+    def __init__(self, *args, **kwargs) -> None:
+        given = kwargs.get("args")
+        self.given_subcommand = given[0] if isinstance(given, list) and given else None
+        super().__init__(*args, **kwargs)
+
+    def subcommands(self) -> dict[str, set[str]]:
+        """Lightning's four, or only the one the command line begins with: each parser takes some 50 ms to
+        build, and the others would serve only ``lit-gd --help`` and a mistyped subcommand."""
+        every = LightningCLI.subcommands()
+        given = self.given_subcommand
+        return {given: every[given]} if given in every else every
+
+    def init_parser(self, **kwargs) -> LightningArgumentParser:
+        # The main parser and each subcommand's: no flag is taken for another it begins (max_epoch)
+        return super().init_parser(allow_abbrev=False, **kwargs)
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(StepLogger, "step_logger")
         parser.add_lightning_class_args(ParameterHistograms, "histograms")
@@ -375,8 +391,7 @@ def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
         subclass_mode_model=True,
         subclass_mode_data=True,
         seed_everything_default=0,
-        # parse errors come to main() as ArgumentError; no flag is taken for another it begins (max_epoch)
-        parser_kwargs={"exit_on_error": False, **NO_ABBREVIATIONS},
+        parser_kwargs={"exit_on_error": False},  # parse errors come to main() as ArgumentError
         trainer_defaults={
             "log_every_n_steps": 1,
             "num_sanity_val_steps": 0,
@@ -389,10 +404,6 @@ def run_cli(args: ArgsType = None, run: bool = True) -> LitGdCLI:
 
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # in a clone of the repository
-# for the main parser and each subcommand's
-NO_ABBREVIATIONS = {"allow_abbrev": False} | {
-    name: {"allow_abbrev": False} for name in ("fit", "validate", "test", "predict")
-}
 
 
 def with_example_config(args: ArgsType) -> ArgsType:
