@@ -321,7 +321,7 @@ def main() -> None:
             "whole `lit-gd fit` of the default example (s)",
             f"{seconds['fit']:.2f} s",
             f"{seconds['import']:.2f} s (import only)",
-            f"+{seconds['fit'] - seconds['import']:.2f} s",
+            f"{seconds['fit'] - seconds['import']:+.2f} s",
             "<= +1.0 s",
         )
     )

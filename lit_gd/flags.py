@@ -5,12 +5,14 @@ before the run starts."""
 
 import difflib
 import importlib
+import inspect
 import math
 import re
 
 import torch
 from jsonargparse import ArgumentParser, Namespace
-from lightning.pytorch.cli import LightningArgumentParser
+from lightning.pytorch import Trainer
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from lit_gd.csv_data import CSVClassificationData, CSVRegressionData
 from lit_gd.errors import InputError
@@ -72,7 +74,8 @@ CHOICES = {
 
 
 def known_flags(parser: LightningArgumentParser) -> set[str]:
-    """Every flag of the command line: the parsers' own, and each model's and data set's arguments."""
+    """Every flag of the command line: the parsers' own, every subcommand's own arguments (lit-gd builds
+    the parser of the subcommand given only), and each model's and data set's arguments."""
     flags, pending = set(), [parser]
     while pending:
         current = pending.pop()
@@ -80,6 +83,9 @@ def known_flags(parser: LightningArgumentParser) -> set[str]:
             flags.update(option for option in action.option_strings if option.startswith("--"))
             if isinstance(action.choices, dict):  # the subcommands' parsers
                 pending.extend(choice for choice in action.choices.values() if hasattr(choice, "_actions"))
+    for subcommand, skip in LightningCLI.subcommands().items():
+        arguments = inspect.signature(getattr(Trainer, subcommand)).parameters
+        flags |= {f"--{name}" for name in arguments if name not in {"self", *skip}}
     for section, classes in CHOICES.items():
         flags |= {f"--{section}.{key}" for cls in classes for key in class_arguments(cls)}
     return flags

@@ -69,6 +69,30 @@ def test_every_constructor_argument_is_a_flag(capsys):
     assert "lr: 2.5" in printed and "batch_size: 1" in printed and "seed_everything: 0" in printed
 
 
+@pytest.mark.parametrize(
+    "subcommand, own_flag",
+    [
+        ("fit", "--ckpt_path"),
+        ("validate", "--verbose"),
+        ("test", "--verbose"),
+        ("predict", "--return_predictions"),
+    ],
+)
+def test_help_lists_every_subcommand_and_each_its_own_flags(subcommand, own_flag, capsys):
+    """lit-gd builds the parser of the subcommand given only: the main help still lists all four, and each
+    subcommand's help its own flags and the shared ones."""
+    with pytest.raises(SystemExit) as exit_info:
+        lit_gd("--help")
+    assert exit_info.value.code == 0
+    assert "{fit,validate,test,predict}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        lit_gd(f"{subcommand} --help")
+    assert exit_info.value.code == 0
+    printed = capsys.readouterr().out
+    assert f"lit-gd [options] {subcommand}" in printed
+    assert own_flag in printed and "--trainer.max_epochs" in printed and "--model.help" in printed
+
+
 def test_runs_never_overwrite_each_other():
     first = fit_cli("not_gate", "--trainer.max_epochs 1")
     second = fit_cli("not_gate", "--trainer.max_epochs 2")
