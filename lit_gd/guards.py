@@ -85,13 +85,14 @@ class StuckUnitMonitor(Callback):
         """
         self.patience, self.action = patience, action
         self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
-        self._learning: dict[str, Tensor] = {}
+        self._learning: dict[str, Tensor] = {}  # layer -> whether any of its units passed gradient this epoch
+        self._units: dict[str, int] = {}
         self._stuck_since: dict[str, tuple[int, int]] = {}  # layer -> (first stuck epoch, its first step)
         self._reported: set[str] = set()
         self._hooks = []
 
     def passes_gradient(self, output: Tensor) -> Tensor:
-        """Per point and unit of a batch's output: whether a gradient flows back through it."""
+        """Per element of a batch's output: whether a gradient flows back through it."""
         raise NotImplementedError
 
     def diagnosis(self, name: str, units: int, step: int) -> str:
@@ -105,12 +106,12 @@ class StuckUnitMonitor(Callback):
     def _recorder(self, name: str):
         def record(module: nn.Module, inputs, output: Tensor) -> None:
             if module.training:
-                learning = (
-                    self.passes_gradient(output.detach()).reshape(len(output), -1).any(dim=0)
-                )  # per unit
-                self._learning[name] = (
-                    learning if name not in self._learning else self._learning[name] | learning
-                )
+                # A layer is stuck when none of its units passes gradient on any point: one flag for its
+                # whole output, not one per unit (a reshape and a reduction fewer at every step)
+                learning = self.passes_gradient(output.detach()).any()
+                previous = self._learning.get(name)
+                self._learning[name] = learning if previous is None else previous | learning
+                self._units[name] = output.numel() // len(output)
 
         return record
 
@@ -122,13 +123,13 @@ class StuckUnitMonitor(Callback):
         for name, learning in self._learning.items():
             if trainer.world_size > 1:
                 learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
-            if learning.any():
+            if learning:
                 self._stuck_since.pop(name, None)
                 continue
             epoch, step = self._stuck_since.setdefault(name, (trainer.current_epoch, self._epoch_first_step))
             if trainer.current_epoch - epoch + 1 >= self.patience and name not in self._reported:
                 self._reported.add(name)
-                message = self.diagnosis(name, learning.numel(), step)
+                message = self.diagnosis(name, self._units[name], step)
                 self.diagnoses.append(message)
                 if self.action == "stop":
                     raise TrainingStopped(message)
