@@ -1,5 +1,6 @@
 """Callbacks that watch a run for what a learner should be told in words: divergence, dead ReLUs, Ctrl-C."""
 
+import math
 import signal
 from pathlib import Path
 from typing import Literal
@@ -30,30 +31,29 @@ class DivergenceGuard(Callback):
         self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
         self._params: list[Tensor] = []
         self._previous: list[Tensor] = []  # the parameters of the last step whose loss was finite
-        self._last_finite_row: Tensor | None = None  # the step logger's row of that step
-        self._checked: Tensor | None = None  # the row's loss and norm columns
+        self._last_finite_loss: float | None = None
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._params = list(pl_module.parameters())  # listed once: the module walk is slow next to a step
         self._previous = [p.detach().clone() for p in self._params]
-        self._checked = None  # the step logger lists its columns when training starts too
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         if not self.enabled:
             return
         row = self.step_logger.step_row(trainer, pl_module)  # its loss is the mean over processes, under DDP
-        if self._checked is None:
-            self._checked = torch.tensor(self.step_logger.loss_and_norm_columns(), device=row.device)
-        if torch.isfinite(row[self._checked]).all():  # one small host synchronisation per step
+        # One small host synchronisation per step: the row is a few dozen values at most, checked on the host
+        # (torch.isfinite is four kernels, and picking the columns out one more)
+        values = row.tolist()
+        loss = values[0]
+        if all(map(math.isfinite, [values[i] for i in self.step_logger.loss_and_norm_columns()])):
             with torch.no_grad():
                 torch._foreach_copy_(self._previous, self._params)  # one call for every parameter
-            self._last_finite_row = row
+            self._last_finite_loss = loss
             return
-        loss = row[0]
         step = trainer.global_step
-        what = f"the loss is {loss.item()}" if not torch.isfinite(loss) else "a gradient is not finite"
+        what = f"the loss is {loss}" if not math.isfinite(loss) else "a gradient is not finite"
         saved = self._save_last_good(trainer, pl_module)
-        last = "none" if self._last_finite_row is None else f"{self._last_finite_row[0].item():.6g}"
+        last = "none" if self._last_finite_loss is None else f"{self._last_finite_loss:.6g}"
         message = (
             f"training diverged at step {step}: {what}; the last finite loss was {last}; the parameters"
             f" before this step are in {saved}. Try a lower learning rate (--model.lr or --optimizer.lr)."
