@@ -84,11 +84,12 @@ class StepLogger(Callback):
         ``max_param_elements`` parameter elements in all."""
         return sum(p.numel() for p in model.parameters()) <= self.max_param_elements
 
-    def gradient_norms(self, params: list[Tensor]) -> Tensor:
-        """Each parameter's gradient norm, then their total: what Lightning's ``grad_norm`` computes, but
-        from the listed parameters and without its host round trip for the total."""
+    def gradient_norms(self, params: list[Tensor]) -> list[Tensor]:
+        """Each parameter's gradient norm, then their total, as two 1-d tensors to be concatenated: what
+        Lightning's ``grad_norm`` computes, but from the listed parameters and without its host round trip
+        for the total."""
         norms = torch.stack([torch.linalg.vector_norm(p.grad, self.norm_type) for p in params])
-        return torch.cat([norms, torch.linalg.vector_norm(norms, self.norm_type).reshape(1)])
+        return [norms, torch.linalg.vector_norm(norms, self.norm_type).reshape(1)]
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         self.step_row(trainer, pl_module)
@@ -97,9 +98,10 @@ class StepLogger(Callback):
         """This step's values in the order of ``tags``, recorded once a step whoever asks first (the
         divergence guard reads them too; LBFGS evaluates the loss several times a step, and the first is
         at the step's parameters)."""
-        if trainer.global_step == self._last_step:
+        step = trainer.global_step  # a chain of properties: read once
+        if step == self._last_step:
             return self._row
-        self._last_step = trainer.global_step
+        self._last_step = step
         params = self._params
         loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # over processes, under DDP
         values = [loss.reshape(1)]
@@ -107,10 +109,10 @@ class StepLogger(Callback):
             if self._log_elements:
                 values += [p.reshape(-1) for p in params]
                 values += [p.grad.reshape(-1) for p in params]
-            values.append(self.gradient_norms(params))
+            values += self.gradient_norms(params)
             self._row = torch.cat(values)
         self._rows.append(self._row)
-        self._steps.append(trainer.global_step)
+        self._steps.append(step)
         if len(self._rows) >= self.flush_every_n_steps:
             self.flush(trainer)
         return self._row
