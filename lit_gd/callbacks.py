@@ -349,11 +349,29 @@ class HParamsLogger(Callback):
             writer.file_writer.add_summary(summary)
 
 
+def skip_idle_checkpoint_hooks(checkpoint: ModelCheckpoint) -> None:
+    """Sets to None the step and epoch hooks of a ModelCheckpoint that cannot save under its settings, as
+    ``skip_idle_hooks`` does for no-op hooks: Lightning would call them at every step of a one-step epoch,
+    each checking the trainer's state before it finds it has nothing to do. ``on_train_batch_end`` saves only
+    every ``every_n_train_steps`` or ``train_time_interval``; with ``save_top_k=0`` and no ``save_last``, no
+    hook saves anything."""
+    hooks = ["on_train_batch_end", "on_train_epoch_end", "on_validation_end"]
+    if checkpoint.save_top_k or checkpoint.save_last:
+        batch_trigger = checkpoint._every_n_train_steps >= 1 or checkpoint._train_time_interval is not None
+        hooks = [] if batch_trigger else hooks[:1]
+    for name in hooks:
+        setattr(checkpoint, name, None)
+
+
 class LastCheckpoint(ModelCheckpoint):
     """Lightning's ModelCheckpoint keeping ``last.ckpt``: lit-gd has it write every ``train_time_interval``
     of training (a kill or a power cut then costs at most that much) and always when fit ends. Lightning's
     own skips the end when a timed save came before; ``save_last_now`` writes it on demand (a signal).
     Each write is atomic (Lightning's): a failed one leaves the previous file whole."""
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        skip_idle_checkpoint_hooks(self)
 
     def save_last_now(self, trainer: Trainer) -> None:
         if self.save_last:
