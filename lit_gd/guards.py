@@ -102,6 +102,12 @@ class StuckUnitMonitor(Callback):
         for name, module in pl_module.named_modules():
             if isinstance(module, self.watched):
                 self._hooks.append(module.register_forward_hook(self._recorder(name)))
+        # A model without such a layer has nothing to check at each epoch: Lightning skips hooks set to None
+        for hook in ("on_train_epoch_start", "on_train_epoch_end"):
+            if self._hooks:
+                vars(self).pop(hook, None)
+            else:
+                setattr(self, hook, None)
 
     def _recorder(self, name: str):
         def record(module: nn.Module, inputs, output: Tensor) -> None:
