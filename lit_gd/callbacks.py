@@ -12,6 +12,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
+from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.plugins.hparams.summary_v2 import Discrete, Metric, hparams_pb
@@ -135,17 +136,19 @@ class StepLogger(Callback):
 
     @rank_zero_only
     def _write_tensorboard(self, logger: TensorBoardLogger, table: list[list[float]]) -> None:
-        """Each step as one TensorBoard event holding all its values, filled into one summary made once per
-        flush. ``log_metrics`` writes the same scalars as an event per value, each costing a file write."""
+        """Each step as one TensorBoard event holding all its values, filled into one event made once per
+        flush (``add_summary`` would copy the summary into a new one at every step). ``log_metrics`` writes
+        the same scalars as an event per value, each costing a file write."""
         prefix = f"{logger._prefix}{logger.LOGGER_JOIN_CHAR}" if logger._prefix else ""  # as log_metrics does
         writer = logger.experiment._get_file_writer()  # as Lightning's own log_hyperparams does
         constants = [Summary.Value(tag=prefix + tag, simple_value=v) for tag, v in self.constants.items()]
-        summary = Summary(value=[Summary.Value(tag=prefix + tag) for tag in self.tags] + constants)
-        fields = summary.value[: len(self.tags)]
+        values = [Summary.Value(tag=prefix + tag) for tag in self.tags] + constants
+        event = Event(summary=Summary(value=values))
+        fields = event.summary.value[: len(self.tags)]
         for step, row in zip(self._steps, table, strict=True):
             for field, value in zip(fields, row, strict=True):
                 field.simple_value = value
-            writer.add_summary(summary, step)
+            writer.add_event(event, step)  # stamps the step and the time, and writes the event's bytes
 
     def series(self, tag: str) -> np.ndarray:
         """Every value written so far for ``tag``, one per step."""
