@@ -29,6 +29,17 @@ from lit_gd.runs import first_free
 CALLBACK_HOOKS = [name for name in vars(Callback) if name.startswith("on_") and "checkpoint" not in name]
 
 
+def skip_hooks_this_fit(callback: Callback, hooks: tuple[str, ...], skip: bool) -> None:
+    """Lightning calls a callback's hook only where it is callable, at every step or epoch: ``hooks`` are set
+    to None on ``callback`` where ``skip`` (they have nothing to do under this fit's settings or model), and
+    given back their class's where not (a later fit may need them). Called when training starts."""
+    for hook in hooks:
+        if skip:
+            setattr(callback, hook, None)
+        else:
+            vars(callback).pop(hook, None)
+
+
 class StepLogger(Callback):
     """Logs, at every optimizer step: ``train/loss``; for small models ``param/<name>`` and ``grad/<name>``,
     each parameter as it was in the step's forward pass and its gradient, before the update; and the
@@ -190,6 +201,7 @@ class ParameterHistograms(Callback):
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # listed once, as the StepLogger does
         self._params = [(n, p) for n, p in pl_module.named_parameters() if p.numel() >= self.min_elements]
+        skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.every_n_steps or not self._params)
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         if not self.every_n_steps or trainer.global_step % self.every_n_steps:
@@ -234,6 +246,9 @@ class FigureLogger(Callback):
         self.enabled = enabled
         self.step_logger = step_logger
         self._drawn_at_step: int | None = None
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        skip_hooks_this_fit(self, ("on_train_epoch_end",), not (self.enabled and self.every_n_epochs))
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:

@@ -10,7 +10,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
-from lit_gd.callbacks import LastCheckpoint, StepLogger
+from lit_gd.callbacks import LastCheckpoint, StepLogger, skip_hooks_this_fit
 from lit_gd.errors import TrainingStopped
 
 
@@ -35,11 +35,10 @@ class DivergenceGuard(Callback):
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._params = list(pl_module.parameters())  # listed once: the module walk is slow next to a step
+        skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.enabled)
         self._previous = [p.detach().clone() for p in self._params]
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
-        if not self.enabled:
-            return
         row = self.step_logger.step_row(trainer, pl_module)  # its loss is the mean over processes, under DDP
         # One small host synchronisation per step: the row is a few dozen values at most, checked on the host
         # (torch.isfinite is four kernels, and picking the columns out one more)
@@ -102,12 +101,8 @@ class StuckUnitMonitor(Callback):
         for name, module in pl_module.named_modules():
             if isinstance(module, self.watched):
                 self._hooks.append(module.register_forward_hook(self._recorder(name)))
-        # A model without such a layer has nothing to check at each epoch: Lightning skips hooks set to None
-        for hook in ("on_train_epoch_start", "on_train_epoch_end"):
-            if self._hooks:
-                vars(self).pop(hook, None)
-            else:
-                setattr(self, hook, None)
+        # a model without such a layer has nothing to check at each epoch
+        skip_hooks_this_fit(self, ("on_train_epoch_start", "on_train_epoch_end"), not self._hooks)
 
     def _recorder(self, name: str):
         def record(module: nn.Module, inputs, output: Tensor) -> None:

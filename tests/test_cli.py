@@ -9,10 +9,11 @@ import pytest
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 import lit_gd as package
-from lit_gd.callbacks import skip_idle_checkpoint_hooks
+from lit_gd.callbacks import FigureLogger, ParameterHistograms, StepLogger, skip_idle_checkpoint_hooks
 from lit_gd.cli import run_cli
 from lit_gd.examples import EXAMPLES
 from lit_gd.flags import subclasses
+from lit_gd.guards import DivergenceGuard
 from lit_gd.module import GradientDescentExample
 from tests.examples import EXPECTED
 from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, run_folder, scalars
@@ -161,3 +162,20 @@ def test_checkpoint_hooks_that_cannot_save_are_skipped(settings, skipped):
     skip_idle_checkpoint_hooks(checkpoint)
     hooks = ["on_train_batch_end", "on_train_epoch_end", "on_validation_end", "on_train_end", "on_exception"]
     assert {hook for hook in hooks if getattr(checkpoint, hook) is None} == skipped
+
+
+def test_hooks_with_nothing_to_do_in_a_fit_are_skipped_for_that_fit():
+    """Set to None when training starts: the histograms of a model without a parameter of ``min_elements``,
+    figures drawn only at the end, a guard turned off; given back for a fit that needs them."""
+    model = EXAMPLES["relu_regression"][0]()  # 3 parameter elements in all
+    histograms, figures = ParameterHistograms(), FigureLogger()
+    guard = DivergenceGuard(StepLogger(), enabled=False)
+    for callback in (histograms, figures, guard):
+        callback.on_train_start(None, model)
+    assert histograms.on_before_optimizer_step is figures.on_train_epoch_end is guard.on_before_optimizer_step
+    assert guard.on_before_optimizer_step is None
+    histograms.min_elements, figures.every_n_epochs, guard.enabled = 1, 10, True
+    for callback in (histograms, figures, guard):
+        callback.on_train_start(None, model)
+    assert callable(histograms.on_before_optimizer_step) and callable(figures.on_train_epoch_end)
+    assert callable(guard.on_before_optimizer_step)
