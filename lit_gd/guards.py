@@ -85,7 +85,7 @@ class StuckUnitMonitor(Callback):
         self.patience, self.action = patience, action
         self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
         self._learning: dict[str, Tensor] = {}  # layer -> whether any of its units passed gradient this epoch
-        self._units: dict[str, int] = {}
+        self._units: dict[str, int] = {}  # layer -> its units per point, for the diagnosis
         self._stuck_since: dict[str, tuple[int, int]] = {}  # layer -> (first stuck epoch, its first step)
         self._reported: set[str] = set()
         self._hooks = []
