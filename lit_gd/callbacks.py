@@ -12,6 +12,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
+from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.plugins.hparams.summary_v2 import Discrete, Metric, hparams_pb
@@ -26,6 +27,17 @@ from lit_gd.runs import first_free
 # callback does anything there or not: a tenth of a tiny step for lit-gd's 14 callbacks. It calls the
 # checkpoint hooks itself, one by one.
 CALLBACK_HOOKS = [name for name in vars(Callback) if name.startswith("on_") and "checkpoint" not in name]
+
+
+def skip_hooks_this_fit(callback: Callback, hooks: tuple[str, ...], skip: bool) -> None:
+    """Lightning calls a callback's hook only where it is callable, at every step or epoch: ``hooks`` are set
+    to None on ``callback`` where ``skip`` (they have nothing to do under this fit's settings or model), and
+    given back their class's where not (a later fit may need them). Called when training starts."""
+    for hook in hooks:
+        if skip:
+            setattr(callback, hook, None)
+        else:
+            vars(callback).pop(hook, None)
 
 
 class StepLogger(Callback):
@@ -84,11 +96,12 @@ class StepLogger(Callback):
         ``max_param_elements`` parameter elements in all."""
         return sum(p.numel() for p in model.parameters()) <= self.max_param_elements
 
-    def gradient_norms(self, params: list[Tensor]) -> Tensor:
-        """Each parameter's gradient norm, then their total: what Lightning's ``grad_norm`` computes, but
-        from the listed parameters and without its host round trip for the total."""
+    def gradient_norms(self, params: list[Tensor]) -> list[Tensor]:
+        """Each parameter's gradient norm, then their total, as two 1-d tensors to be concatenated: what
+        Lightning's ``grad_norm`` computes, but from the listed parameters and without its host round trip
+        for the total."""
         norms = torch.stack([torch.linalg.vector_norm(p.grad, self.norm_type) for p in params])
-        return torch.cat([norms, torch.linalg.vector_norm(norms, self.norm_type).reshape(1)])
+        return [norms, torch.linalg.vector_norm(norms, self.norm_type).reshape(1)]
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         self.step_row(trainer, pl_module)
@@ -97,9 +110,10 @@ class StepLogger(Callback):
         """This step's values in the order of ``tags``, recorded once a step whoever asks first (the
         divergence guard reads them too; LBFGS evaluates the loss several times a step, and the first is
         at the step's parameters)."""
-        if trainer.global_step == self._last_step:
+        step = trainer.global_step  # a chain of properties: read once
+        if step == self._last_step:
             return self._row
-        self._last_step = trainer.global_step
+        self._last_step = step
         params = self._params
         loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # over processes, under DDP
         values = [loss.reshape(1)]
@@ -107,10 +121,10 @@ class StepLogger(Callback):
             if self._log_elements:
                 values += [p.reshape(-1) for p in params]
                 values += [p.grad.reshape(-1) for p in params]
-            values.append(self.gradient_norms(params))
+            values += self.gradient_norms(params)
             self._row = torch.cat(values)
         self._rows.append(self._row)
-        self._steps.append(trainer.global_step)
+        self._steps.append(step)
         if len(self._rows) >= self.flush_every_n_steps:
             self.flush(trainer)
         return self._row
@@ -133,17 +147,19 @@ class StepLogger(Callback):
 
     @rank_zero_only
     def _write_tensorboard(self, logger: TensorBoardLogger, table: list[list[float]]) -> None:
-        """Each step as one TensorBoard event holding all its values, filled into one summary made once per
-        flush. ``log_metrics`` writes the same scalars as an event per value, each costing a file write."""
+        """Each step as one TensorBoard event holding all its values, filled into one event made once per
+        flush (``add_summary`` would copy the summary into a new one at every step). ``log_metrics`` writes
+        the same scalars as an event per value, each costing a file write."""
         prefix = f"{logger._prefix}{logger.LOGGER_JOIN_CHAR}" if logger._prefix else ""  # as log_metrics does
         writer = logger.experiment._get_file_writer()  # as Lightning's own log_hyperparams does
         constants = [Summary.Value(tag=prefix + tag, simple_value=v) for tag, v in self.constants.items()]
-        summary = Summary(value=[Summary.Value(tag=prefix + tag) for tag in self.tags] + constants)
-        fields = summary.value[: len(self.tags)]
+        values = [Summary.Value(tag=prefix + tag) for tag in self.tags] + constants
+        event = Event(summary=Summary(value=values))
+        fields = event.summary.value[: len(self.tags)]
         for step, row in zip(self._steps, table, strict=True):
             for field, value in zip(fields, row, strict=True):
                 field.simple_value = value
-            writer.add_summary(summary, step)
+            writer.add_event(event, step)  # stamps the step and the time, and writes the event's bytes
 
     def series(self, tag: str) -> np.ndarray:
         """Every value written so far for ``tag``, one per step."""
@@ -185,6 +201,7 @@ class ParameterHistograms(Callback):
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # listed once, as the StepLogger does
         self._params = [(n, p) for n, p in pl_module.named_parameters() if p.numel() >= self.min_elements]
+        skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.every_n_steps or not self._params)
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         if not self.every_n_steps or trainer.global_step % self.every_n_steps:
@@ -229,6 +246,9 @@ class FigureLogger(Callback):
         self.enabled = enabled
         self.step_logger = step_logger
         self._drawn_at_step: int | None = None
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        skip_hooks_this_fit(self, ("on_train_epoch_end",), not (self.enabled and self.every_n_epochs))
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
@@ -347,11 +367,29 @@ class HParamsLogger(Callback):
             writer.file_writer.add_summary(summary)
 
 
+def skip_idle_checkpoint_hooks(checkpoint: ModelCheckpoint) -> None:
+    """Sets to None the step and epoch hooks of a ModelCheckpoint that cannot save under its settings, as
+    ``skip_idle_hooks`` does for no-op hooks: Lightning would call them at every step of a one-step epoch,
+    each checking the trainer's state before it finds it has nothing to do. ``on_train_batch_end`` saves only
+    every ``every_n_train_steps`` or ``train_time_interval``; with ``save_top_k=0`` and no ``save_last``, no
+    hook saves anything."""
+    hooks = ["on_train_batch_end", "on_train_epoch_end", "on_validation_end"]
+    if checkpoint.save_top_k or checkpoint.save_last:
+        batch_trigger = checkpoint._every_n_train_steps >= 1 or checkpoint._train_time_interval is not None
+        hooks = [] if batch_trigger else hooks[:1]
+    for name in hooks:
+        setattr(checkpoint, name, None)
+
+
 class LastCheckpoint(ModelCheckpoint):
     """Lightning's ModelCheckpoint keeping ``last.ckpt``: lit-gd has it write every ``train_time_interval``
     of training (a kill or a power cut then costs at most that much) and always when fit ends. Lightning's
     own skips the end when a timed save came before; ``save_last_now`` writes it on demand (a signal).
     Each write is atomic (Lightning's): a failed one leaves the previous file whole."""
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        skip_idle_checkpoint_hooks(self)
 
     def save_last_now(self, trainer: Trainer) -> None:
         if self.save_last:

@@ -1,5 +1,6 @@
 """Callbacks that watch a run for what a learner should be told in words: divergence, dead ReLUs, Ctrl-C."""
 
+import math
 import signal
 from pathlib import Path
 from typing import Literal
@@ -9,7 +10,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
-from lit_gd.callbacks import LastCheckpoint, StepLogger
+from lit_gd.callbacks import LastCheckpoint, StepLogger, skip_hooks_this_fit
 from lit_gd.errors import TrainingStopped
 
 
@@ -30,30 +31,28 @@ class DivergenceGuard(Callback):
         self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
         self._params: list[Tensor] = []
         self._previous: list[Tensor] = []  # the parameters of the last step whose loss was finite
-        self._last_finite_row: Tensor | None = None  # the step logger's row of that step
-        self._checked: Tensor | None = None  # the row's loss and norm columns
+        self._last_finite_loss: float | None = None
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._params = list(pl_module.parameters())  # listed once: the module walk is slow next to a step
+        skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.enabled)
         self._previous = [p.detach().clone() for p in self._params]
-        self._checked = None  # the step logger lists its columns when training starts too
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
-        if not self.enabled:
-            return
         row = self.step_logger.step_row(trainer, pl_module)  # its loss is the mean over processes, under DDP
-        if self._checked is None:
-            self._checked = torch.tensor(self.step_logger.loss_and_norm_columns(), device=row.device)
-        if torch.isfinite(row[self._checked]).all():  # one small host synchronisation per step
+        # One small host synchronisation per step: the row is a few dozen values at most, checked on the host
+        # (torch.isfinite is four kernels, and picking the columns out one more)
+        values = row.tolist()
+        loss = values[0]
+        if all(map(math.isfinite, [values[i] for i in self.step_logger.loss_and_norm_columns()])):
             with torch.no_grad():
                 torch._foreach_copy_(self._previous, self._params)  # one call for every parameter
-            self._last_finite_row = row
+            self._last_finite_loss = loss
             return
-        loss = row[0]
         step = trainer.global_step
-        what = f"the loss is {loss.item()}" if not torch.isfinite(loss) else "a gradient is not finite"
+        what = f"the loss is {loss}" if not math.isfinite(loss) else "a gradient is not finite"
         saved = self._save_last_good(trainer, pl_module)
-        last = "none" if self._last_finite_row is None else f"{self._last_finite_row[0].item():.6g}"
+        last = "none" if self._last_finite_loss is None else f"{self._last_finite_loss:.6g}"
         message = (
             f"training diverged at step {step}: {what}; the last finite loss was {last}; the parameters"
             f" before this step are in {saved}. Try a lower learning rate (--model.lr or --optimizer.lr)."
@@ -85,13 +84,14 @@ class StuckUnitMonitor(Callback):
         """
         self.patience, self.action = patience, action
         self.diagnoses: list[str] = []  # what it said of the run, for TensorBoard's story of it
-        self._learning: dict[str, Tensor] = {}
+        self._learning: dict[str, Tensor] = {}  # layer -> whether any of its units passed gradient this epoch
+        self._units: dict[str, int] = {}  # layer -> its units per point, for the diagnosis
         self._stuck_since: dict[str, tuple[int, int]] = {}  # layer -> (first stuck epoch, its first step)
         self._reported: set[str] = set()
         self._hooks = []
 
     def passes_gradient(self, output: Tensor) -> Tensor:
-        """Per point and unit of a batch's output: whether a gradient flows back through it."""
+        """Per element of a batch's output: whether a gradient flows back through it."""
         raise NotImplementedError
 
     def diagnosis(self, name: str, units: int, step: int) -> str:
@@ -101,16 +101,18 @@ class StuckUnitMonitor(Callback):
         for name, module in pl_module.named_modules():
             if isinstance(module, self.watched):
                 self._hooks.append(module.register_forward_hook(self._recorder(name)))
+        # a model without such a layer has nothing to check at each epoch
+        skip_hooks_this_fit(self, ("on_train_epoch_start", "on_train_epoch_end"), not self._hooks)
 
     def _recorder(self, name: str):
         def record(module: nn.Module, inputs, output: Tensor) -> None:
             if module.training:
-                learning = (
-                    self.passes_gradient(output.detach()).reshape(len(output), -1).any(dim=0)
-                )  # per unit
-                self._learning[name] = (
-                    learning if name not in self._learning else self._learning[name] | learning
-                )
+                # A layer is stuck when none of its units passes gradient on any point: one flag for its
+                # whole output, not one per unit (a reshape and a reduction fewer at every step)
+                learning = self.passes_gradient(output.detach()).any()
+                previous = self._learning.get(name)
+                self._learning[name] = learning if previous is None else previous | learning
+                self._units[name] = output.numel() // len(output)
 
         return record
 
@@ -122,13 +124,13 @@ class StuckUnitMonitor(Callback):
         for name, learning in self._learning.items():
             if trainer.world_size > 1:
                 learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
-            if learning.any():
+            if learning:
                 self._stuck_since.pop(name, None)
                 continue
             epoch, step = self._stuck_since.setdefault(name, (trainer.current_epoch, self._epoch_first_step))
             if trainer.current_epoch - epoch + 1 >= self.patience and name not in self._reported:
                 self._reported.add(name)
-                message = self.diagnosis(name, learning.numel(), step)
+                message = self.diagnosis(name, self._units[name], step)
                 self.diagnoses.append(message)
                 if self.action == "stop":
                     raise TrainingStopped(message)

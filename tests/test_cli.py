@@ -2,14 +2,18 @@
 never overwrite each other, and fit ends with a summary."""
 
 import shlex
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 import lit_gd as package
+from lit_gd.callbacks import FigureLogger, ParameterHistograms, StepLogger, skip_idle_checkpoint_hooks
 from lit_gd.cli import run_cli
 from lit_gd.examples import EXAMPLES
 from lit_gd.flags import subclasses
+from lit_gd.guards import DivergenceGuard
 from lit_gd.module import GradientDescentExample
 from tests.examples import EXPECTED
 from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, run_folder, scalars
@@ -160,3 +164,42 @@ def test_hooks_left_as_lightnings_no_ops_are_skipped_and_the_others_kept():
     assert cli.trainer.checkpoint_callback.on_train_batch_start is None
     assert callable(cli.trainer.checkpoint_callback.on_train_batch_end)
     assert cli.model.on_train_batch_end is None and callable(cli.model.on_train_epoch_start)
+
+
+EPOCH_AND_VALIDATION_END = {"on_train_epoch_end", "on_validation_end"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "skipped"),
+    [
+        ({"monitor": "val/loss"}, {"on_train_batch_end"}),  # --checkpoint: the best by val/loss
+        ({"save_last": True, "save_top_k": 0, "train_time_interval": timedelta(seconds=60)}, set()),
+        ({"save_top_k": 0, "every_n_train_steps": 5}, {"on_train_batch_end", *EPOCH_AND_VALIDATION_END}),
+        ({"every_n_train_steps": 5}, set()),
+        ({"save_last": True, "save_top_k": 0}, {"on_train_batch_end"}),
+    ],
+)
+def test_checkpoint_hooks_that_cannot_save_are_skipped(settings, skipped):
+    """A ModelCheckpoint saves at batch end only every ``every_n_train_steps`` or ``train_time_interval``,
+    and nothing at all with ``save_top_k=0`` and no ``save_last``: those hooks are set to None."""
+    checkpoint = ModelCheckpoint(**settings)
+    skip_idle_checkpoint_hooks(checkpoint)
+    hooks = ["on_train_batch_end", "on_train_epoch_end", "on_validation_end", "on_train_end", "on_exception"]
+    assert {hook for hook in hooks if getattr(checkpoint, hook) is None} == skipped
+
+
+def test_hooks_with_nothing_to_do_in_a_fit_are_skipped_for_that_fit():
+    """Set to None when training starts: the histograms of a model without a parameter of ``min_elements``,
+    figures drawn only at the end, a guard turned off; given back for a fit that needs them."""
+    model = EXAMPLES["relu_regression"][0]()  # 3 parameter elements in all
+    histograms, figures = ParameterHistograms(), FigureLogger()
+    guard = DivergenceGuard(StepLogger(), enabled=False)
+    for callback in (histograms, figures, guard):
+        callback.on_train_start(None, model)
+    assert histograms.on_before_optimizer_step is figures.on_train_epoch_end is guard.on_before_optimizer_step
+    assert guard.on_before_optimizer_step is None
+    histograms.min_elements, figures.every_n_epochs, guard.enabled = 1, 10, True
+    for callback in (histograms, figures, guard):
+        callback.on_train_start(None, model)
+    assert callable(histograms.on_before_optimizer_step) and callable(figures.on_train_epoch_end)
+    assert callable(guard.on_before_optimizer_step)

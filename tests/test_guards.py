@@ -176,3 +176,32 @@ def test_two_ddp_processes_equal_one(example):
         torch.testing.assert_close(two[name], value, rtol=1e-6, atol=1e-7)
     validation = [values(run, "val/loss")[-1] for run in runs_of(example)]
     assert validation[1] == pytest.approx(validation[0], rel=1e-6)  # synced over the two halves
+
+
+def test_a_monitor_without_its_kind_of_layer_skips_its_epoch_hooks():
+    """The ReLU regression has a ReLU and no sigmoid, the NOT gate a sigmoid and no ReLU: each monitor
+    checks the epochs of the model that has its layer, and only those."""
+    from lightning.pytorch import Callback, Trainer
+
+    from lit_gd import NotGate, NotGateData, ReLURegression, ReLURegressionData
+    from lit_gd.guards import DeadReLUMonitor, SaturationMonitor
+
+    dead, saturation = DeadReLUMonitor(), SaturationMonitor()
+    seen = []
+
+    class Look(Callback):
+        def on_train_epoch_start(self, trainer, pl_module) -> None:
+            seen.append([callable(monitor.on_train_epoch_end) for monitor in (dead, saturation)])
+
+    for model, data in ((ReLURegression(), ReLURegressionData()), (NotGate(), NotGateData())):
+        trainer = Trainer(
+            accelerator="cpu",
+            max_epochs=1,
+            callbacks=[dead, saturation, Look()],
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+        trainer.fit(model, data)
+    assert seen == [[True, False], [False, True]]
