@@ -387,10 +387,6 @@ class LastCheckpoint(ModelCheckpoint):
     own skips the end when a timed save came before; ``save_last_now`` writes it on demand (a signal).
     Each write is atomic (Lightning's): a failed one leaves the previous file whole."""
 
-    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        super().setup(trainer, pl_module, stage)
-        skip_idle_checkpoint_hooks(self)
-
     def save_last_now(self, trainer: Trainer) -> None:
         if self.save_last:
             trainer.save_checkpoint(

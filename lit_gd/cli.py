@@ -33,6 +33,7 @@ from lit_gd.callbacks import (
     ParameterHistograms,
     PredictionWriter,
     StepLogger,
+    skip_idle_checkpoint_hooks,
 )
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, LitGdError, TrainingStopped
@@ -298,6 +299,8 @@ class LitGdCLI(LightningCLI):
         trainer = super().instantiate_trainer(**kwargs)
         for callback in trainer.callbacks:  # Lightning's own (checkpoints, bar, summary) among them
             skip_idle_hooks(callback, Callback, CALLBACK_HOOKS)
+            if isinstance(callback, ModelCheckpoint):
+                skip_idle_checkpoint_hooks(callback)
         return trainer
 
     @property

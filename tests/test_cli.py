@@ -158,11 +158,13 @@ def test_a_run_is_named_by_what_differs_from_its_config(flags, name):
 
 def test_hooks_left_as_lightnings_no_ops_are_skipped_and_the_others_kept():
     """Lightning calls every callback at every hook and skips one that is not callable: lit-gd sets the
-    no-op ones to None, on its callbacks, Lightning's and the model (``skip_idle_hooks``, ``STEP_HOOKS``)."""
+    no-op ones to None, on its callbacks, Lightning's and the model (``skip_idle_hooks``, ``STEP_HOOKS``), and
+    the checkpoints' hooks that cannot save under their settings (``skip_idle_checkpoint_hooks``)."""
     cli = run_cli(["--config", "configs/not_gate.yaml"], run=False)
     assert cli.step_logger.on_validation_start is None and callable(cli.step_logger.on_before_optimizer_step)
-    assert cli.trainer.checkpoint_callback.on_train_batch_start is None
-    assert callable(cli.trainer.checkpoint_callback.on_train_batch_end)
+    best, last = cli.trainer.checkpoint_callbacks  # --checkpoint and --last_checkpoint
+    assert best.on_train_batch_start is None and best.on_train_batch_end is None
+    assert callable(best.on_validation_end) and callable(last.on_train_batch_end)  # the 60 s saves
     assert cli.model.on_train_batch_end is None and callable(cli.model.on_train_epoch_start)
 
 
