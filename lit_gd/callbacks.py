@@ -20,24 +20,13 @@ from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 
 from lit_gd.errors import TrainingStopped
-from lit_gd.module import GradientDescentExample
+from lit_gd.module import GradientDescentExample, skip_hooks_this_fit
 from lit_gd.runs import first_free
 
 # The hooks Lightning calls on every callback in turn (``_call_callback_hooks``), some ten a step, whether the
 # callback does anything there or not: a tenth of a tiny step for lit-gd's 14 callbacks. It calls the
 # checkpoint hooks itself, one by one.
 CALLBACK_HOOKS = [name for name in vars(Callback) if name.startswith("on_") and "checkpoint" not in name]
-
-
-def skip_hooks_this_fit(callback: Callback, hooks: tuple[str, ...], skip: bool) -> None:
-    """Lightning calls a callback's hook only where it is callable, at every step or epoch: ``hooks`` are set
-    to None on ``callback`` where ``skip`` (they have nothing to do under this fit's settings or model), and
-    given back their class's where not (a later fit may need them). Called when training starts."""
-    for hook in hooks:
-        if skip:
-            setattr(callback, hook, None)
-        else:
-            vars(callback).pop(hook, None)
 
 
 class StepLogger(Callback):

@@ -10,8 +10,9 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
-from lit_gd.callbacks import LastCheckpoint, StepLogger, skip_hooks_this_fit
+from lit_gd.callbacks import LastCheckpoint, StepLogger
 from lit_gd.errors import TrainingStopped
+from lit_gd.module import skip_hooks_this_fit
 
 
 class DivergenceGuard(Callback):

@@ -32,6 +32,17 @@ def skip_idle_hooks(owner: object, base: type, hooks: Iterable[str]) -> None:
             setattr(owner, name, None)
 
 
+def skip_hooks_this_fit(owner: object, hooks: tuple[str, ...], skip: bool) -> None:
+    """Lightning calls a callback's or a model's hook only where it is callable, at every step or epoch:
+    ``hooks`` are set to None on ``owner`` where ``skip`` (they have nothing to do under this fit's settings
+    or model), and given back their class's where not (a later fit may need them). Called as fit starts."""
+    for hook in hooks:
+        if skip:
+            setattr(owner, hook, None)
+        else:
+            vars(owner).pop(hook, None)
+
+
 # Lightning's hooks called at every training step that are no-ops unless a model defines them
 STEP_HOOKS = (
     "on_train_batch_start",
@@ -123,6 +134,7 @@ class GradientDescentExample(LightningModule):
         self.last_loss: Tensor | None = None
         self.last_batch: tuple[Tensor, ...] | None = None
         self._metrics_this_epoch = False
+        self._validates = False  # whether this fit validates: set when it starts
         metrics = self.configure_metrics()
         # Train metrics accumulate over an epoch: their state goes into checkpoints, so that a run resumed
         # mid-epoch reports the same epoch metrics as one never stopped
@@ -189,7 +201,7 @@ class GradientDescentExample(LightningModule):
         every = self.trainer.check_val_every_n_epoch
         self._metrics_this_epoch = (
             self.train_metrics is not None
-            and self.trainer.enable_validation
+            and self._validates
             and (every is None or (self.current_epoch + 1) % every == 0)
         )
 
@@ -208,6 +220,8 @@ class GradientDescentExample(LightningModule):
         # back, by which it counts the batches that stepped (its logging steps), as under automatic
         # optimization, and a resumed run counts them on
         self.trainer.accumulate_grad_batches = self.accumulate_grad_batches
+        skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.gradient_clip_val)  # clips only
+        self._validates = self.trainer.enable_validation  # a chain of checks: read once
 
     def training_step(self, dataloader_iter) -> None:
         """One batch: its loss and gradient, and, at the last batch of every ``accumulate_grad_batches`` and
