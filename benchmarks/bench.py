@@ -11,8 +11,8 @@ drawing its own batch (``training_step(dataloader_iter)``) and stepping SGD by h
 the scalars lit-gd logs (the loss, each parameter element and its gradient for models of at most 16
 elements, the gradient norms) to TensorBoard through Lightning's ``TensorBoardLogger.log_metrics``. In this
 process both write TensorBoard's events with lit_gd's C checksum (``lit_gd.checksum``), the same bytes.
-Each measure's rows are timed together with its plain loop: one run of each to warm up, then three rounds
-(five for the whole process) that run every one in turn, medians reported, so that a load coming and going
+Each measure's rows are timed together with its plain loop: one run of each to warm up, then five rounds
+(the whole process too) that run every one in turn, medians reported, so that a load coming and going
 on the machine weighs on all alike. Nothing here is asserted: timings drift with the machine; the tests
 check numbers.
 """
@@ -39,7 +39,7 @@ from torch import Tensor, nn
 from lit_gd import ReLURegressionData, SyntheticRegressionData, cli
 
 REPO = Path(__file__).resolve().parent.parent
-ROUNDS = 3
+ROUNDS = 5
 logging.getLogger("lightning").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore")
 
