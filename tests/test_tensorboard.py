@@ -136,3 +136,21 @@ def test_c_checksum_is_tensorboards_own():
     for size in [*range(40), 255, 256, 1000, 4096, 100_003]:
         data = generator.randbytes(size)
         assert masked_crc32c(data) == tensorboards(data), size
+
+
+def test_the_event_file_stays_open_and_each_event_is_on_disk_once_written(tmp_path):
+    """TensorBoard without TensorFlow reopens the event file for every event it writes; lit-gd's logger has
+    its writer keep the file open, unbuffered: what it writes can be read at once, while the run goes on,
+    and the file is closed with the writer."""
+    import io
+
+    from lit_gd.logger import TensorBoardLoggerWithoutEpoch
+
+    logger = TensorBoardLoggerWithoutEpoch(tmp_path, name="", version="run", default_hp_metric=False)
+    file = logger.experiment._get_file_writer().event_writer._async_writer._writer._writer
+    assert isinstance(file, io.FileIO) and not file.closed
+    logger.log_metrics({"a": 1.5}, step=3)
+    logger.experiment._get_file_writer().event_writer._async_writer._byte_queue.join()  # written, not flushed
+    assert scalars(tmp_path / "run") == {"a": [(3, 1.5)]}
+    logger.finalize("success")
+    assert file.closed
