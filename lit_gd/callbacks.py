@@ -50,6 +50,7 @@ class StepLogger(Callback):
         self.flush_every_n_steps = flush_every_n_steps
         self.norm_type = norm_type
         self.tags: list[str] = []
+        self.loss_and_norm_columns: list[int] = []
         self.constants: dict[str, float] = {}  # written to TensorBoard beside every step's values (targets)
         self._log_elements = False
         self._params: list[Tensor] = []
@@ -73,12 +74,10 @@ class StepLogger(Callback):
         elements = [f"param/{n}" for n in names] + [f"grad/{n}" for n in names] if self._log_elements else []
         norms = [f"grad_norm/{name}" for name, _ in params] + ["grad_norm/total"]
         self.tags = ["train/loss", *elements, *norms]
+        # where train/loss and each parameter's grad_norm/<name> are in a step's row
+        self.loss_and_norm_columns = [0, *range(len(self.tags) - len(params) - 1, len(self.tags) - 1)]
         self._written.clear()
         self._last_step = None
-
-    def loss_and_norm_columns(self) -> list[int]:
-        """Where ``train/loss`` and each parameter's ``grad_norm/<name>`` are in a step's row."""
-        return [0, *range(len(self.tags) - len(self._params) - 1, len(self.tags) - 1)]
 
     def logs_elements(self, model: LightningModule) -> bool:
         """Whether ``param/<name>`` and ``grad/<name>`` are logged for the model: at most

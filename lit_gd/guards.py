@@ -45,7 +45,7 @@ class DivergenceGuard(Callback):
         # (torch.isfinite is four kernels, and picking the columns out one more)
         values = row.tolist()
         loss = values[0]
-        if all(map(math.isfinite, [values[i] for i in self.step_logger.loss_and_norm_columns()])):
+        if all(math.isfinite(values[i]) for i in self.step_logger.loss_and_norm_columns):
             with torch.no_grad():
                 torch._foreach_copy_(self._previous, self._params)  # one call for every parameter
             self._last_finite_loss = loss
@@ -113,7 +113,8 @@ class StuckUnitMonitor(Callback):
                 learning = self.passes_gradient(output.detach()).any()
                 previous = self._learning.get(name)
                 self._learning[name] = learning if previous is None else previous | learning
-                self._units[name] = output.numel() // len(output)
+                if name not in self._units:  # the same at every step
+                    self._units[name] = output.numel() // len(output)
 
         return record
 

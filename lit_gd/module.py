@@ -262,10 +262,9 @@ class GradientDescentExample(LightningModule):
                 self.lr_scheduler_step(config.scheduler, None)
 
     def on_before_optimizer_step(self, optimizer) -> None:
-        """Clips the gradients where asked, after the callbacks have seen them as computed (as Lightning's
-        automatic optimization does)."""
-        if self.gradient_clip_val:
-            self.clip_gradients(optimizer, self.gradient_clip_val, self.gradient_clip_algorithm)
+        """Clips the gradients, after the callbacks have seen them as computed (as Lightning's automatic
+        optimization does); a fit without clipping sets this hook to None (``on_fit_start``)."""
+        self.clip_gradients(optimizer, self.gradient_clip_val, self.gradient_clip_algorithm)
 
     def on_train_epoch_end(self) -> None:
         if self._metrics_this_epoch:
