@@ -136,10 +136,19 @@ class StepLogger(Callback):
     @rank_zero_only
     def _write_tensorboard(self, logger: TensorBoardLogger, table: list[list[float]]) -> None:
         """Each step as one TensorBoard event holding all its values, filled into one event made once per
-        flush (``add_summary`` would copy the summary into a new one at every step). ``log_metrics`` writes
-        the same scalars as an event per value, each costing a file write."""
+        flush (``add_summary`` would copy the summary into a new one at every step), and handed straight to
+        the event file's ``RecordWriter``, which frames it as TensorBoard does. ``add_event`` passes each
+        event through the writer's thread: a lock, a queue and a thread switch, some 10 us of every step
+        of a tiny run. ``log_metrics`` writes the same scalars as an event per value."""
         prefix = f"{logger._prefix}{logger.LOGGER_JOIN_CHAR}" if logger._prefix else ""  # as log_metrics does
-        writer = logger.experiment._get_file_writer()  # as Lightning's own log_hyperparams does
+        events = logger.experiment._get_file_writer().event_writer  # as Lightning's own log_hyperparams does
+        if (
+            "://" in events._file_name
+        ):  # a remote file, flushed by the thread: written there, as add_event does
+            write = events._async_writer.write
+        else:
+            events.flush()  # what the thread holds first, in order; it then has nothing to write
+            write = events._async_writer._writer.write
         constants = [Summary.Value(tag=prefix + tag, simple_value=v) for tag, v in self.constants.items()]
         values = [Summary.Value(tag=prefix + tag) for tag in self.tags] + constants
         event = Event(summary=Summary(value=values))
@@ -147,7 +156,8 @@ class StepLogger(Callback):
         for step, row in zip(self._steps, table, strict=True):
             for field, value in zip(fields, row, strict=True):
                 field.simple_value = value
-            writer.add_event(event, step)  # stamps the step and the time, and writes the event's bytes
+            event.step, event.wall_time = step, time.time()  # as add_event stamps them
+            write(event.SerializeToString())
 
     def series(self, tag: str) -> np.ndarray:
         """Every value written so far for ``tag``, one per step."""
@@ -359,14 +369,22 @@ def skip_idle_checkpoint_hooks(checkpoint: ModelCheckpoint) -> None:
     """Sets to None the step and epoch hooks of a ModelCheckpoint that cannot save under its settings, as
     ``skip_idle_hooks`` does for no-op hooks: Lightning would call them at every step of a one-step epoch,
     each checking the trainer's state before it finds it has nothing to do. ``on_train_batch_end`` saves only
-    every ``every_n_train_steps`` or ``train_time_interval``; with ``save_top_k=0`` and no ``save_last``, no
-    hook saves anything."""
-    hooks = ["on_train_batch_end", "on_train_epoch_end", "on_validation_end"]
-    if checkpoint.save_top_k or checkpoint.save_last:
-        batch_trigger = checkpoint._every_n_train_steps >= 1 or checkpoint._train_time_interval is not None
-        hooks = [] if batch_trigger else hooks[:1]
-    for name in hooks:
-        setattr(checkpoint, name, None)
+    every ``every_n_train_steps`` or ``train_time_interval``; ``on_train_epoch_end`` and
+    ``on_validation_end`` only every ``every_n_epochs`` (0 where a step or time trigger is set), a save
+    deferred to validation for want of its ``monitor``, or a ``save_last="link"``; with ``save_top_k=0`` and
+    no ``save_last``, no hook saves anything."""
+    batch_trigger = checkpoint._every_n_train_steps >= 1 or checkpoint._train_time_interval is not None
+    epoch_trigger = (
+        checkpoint._every_n_epochs >= 1
+        or checkpoint.save_last == "link"
+        or (batch_trigger and checkpoint.monitor is not None)
+    )
+    saves = checkpoint.save_top_k or checkpoint.save_last
+    idle = {"on_train_batch_end": not (saves and batch_trigger)}
+    idle |= dict.fromkeys(("on_train_epoch_end", "on_validation_end"), not (saves and epoch_trigger))
+    for name, skip in idle.items():
+        if skip:
+            setattr(checkpoint, name, None)
 
 
 class LastCheckpoint(ModelCheckpoint):
@@ -390,13 +408,14 @@ class LastCheckpoint(ModelCheckpoint):
         # the time is checked here as its automatic-optimization branch checks it
         super().on_train_batch_end(trainer, pl_module, *args)
         interval = self._train_time_interval
-        if interval is None or self._should_skip_saving_checkpoint(trainer):
+        if interval is None:
             return
         now = time.monotonic()
         due = (
             self._last_time_checked is not None and now - self._last_time_checked >= interval.total_seconds()
         )
-        if trainer.strategy.broadcast(due):  # rank 0 decides for every process: their clocks differ
+        # rank 0 decides for every process (their clocks differ); the trainer's state is checked only then
+        if trainer.strategy.broadcast(due) and not self._should_skip_saving_checkpoint(trainer):
             self._last_time_checked = now
             self.save_last_now(trainer)
 

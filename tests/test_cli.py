@@ -175,15 +175,22 @@ EPOCH_AND_VALIDATION_END = {"on_train_epoch_end", "on_validation_end"}
     ("settings", "skipped"),
     [
         ({"monitor": "val/loss"}, {"on_train_batch_end"}),  # --checkpoint: the best by val/loss
-        ({"save_last": True, "save_top_k": 0, "train_time_interval": timedelta(seconds=60)}, set()),
+        # --last_checkpoint: saves every 60 s, never at an epoch's or a validation's end
+        (
+            {"save_last": True, "save_top_k": 0, "train_time_interval": timedelta(seconds=60)},
+            EPOCH_AND_VALIDATION_END,
+        ),
         ({"save_top_k": 0, "every_n_train_steps": 5}, {"on_train_batch_end", *EPOCH_AND_VALIDATION_END}),
-        ({"every_n_train_steps": 5}, set()),
+        ({"every_n_train_steps": 5}, EPOCH_AND_VALIDATION_END),
+        ({"every_n_train_steps": 5, "monitor": "val/loss"}, set()),  # a save deferred to validation's end
+        ({"every_n_train_steps": 5, "save_last": "link"}, set()),
         ({"save_last": True, "save_top_k": 0}, {"on_train_batch_end"}),
     ],
 )
 def test_checkpoint_hooks_that_cannot_save_are_skipped(settings, skipped):
-    """A ModelCheckpoint saves at batch end only every ``every_n_train_steps`` or ``train_time_interval``,
-    and nothing at all with ``save_top_k=0`` and no ``save_last``: those hooks are set to None."""
+    """A ModelCheckpoint saves at batch end only every ``every_n_train_steps`` or ``train_time_interval``, at
+    an epoch's or a validation's end only every ``every_n_epochs`` (or a save deferred for its monitor, or a
+    link), and nothing at all with ``save_top_k=0`` and no ``save_last``: those hooks are set to None."""
     checkpoint = ModelCheckpoint(**settings)
     skip_idle_checkpoint_hooks(checkpoint)
     hooks = ["on_train_batch_end", "on_train_epoch_end", "on_validation_end", "on_train_end", "on_exception"]
