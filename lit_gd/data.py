@@ -91,8 +91,10 @@ class ResumableLoader:
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
         tensors = self.dataset.tensors
+        whole = slice(0, len(tensors[0]))
         for index in self.sampler:
-            yield tuple(tensor[index] for tensor in tensors)
+            # the whole data set (a full batch, on one process) is the tensors themselves: no views to make
+            yield tensors if index == whole else tuple(tensor[index] for tensor in tensors)
 
     def state_dict(self) -> dict[str, int]:
         epoch, batches = self.progress()

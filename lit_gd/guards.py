@@ -103,7 +103,8 @@ class StuckUnitMonitor(Callback):
             if isinstance(module, self.watched):
                 self._hooks.append(module.register_forward_hook(self._recorder(name)))
         # a model without such a layer has nothing to check at each epoch
-        skip_hooks_this_fit(self, ("on_train_epoch_start", "on_train_epoch_end"), not self._hooks)
+        skip_hooks_this_fit(self, ("on_train_epoch_end",), not self._hooks)
+        self._start_epoch(trainer)  # a run resumed mid-epoch too, which has no on_train_epoch_start
 
     def _recorder(self, name: str):
         def record(module: nn.Module, inputs, output: Tensor) -> None:
@@ -118,7 +119,9 @@ class StuckUnitMonitor(Callback):
 
         return record
 
-    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+    def _start_epoch(self, trainer: Trainer) -> None:
+        """Nothing recorded yet; the epoch's first step is the next. Called when training starts and at the
+        end of every epoch (for the next one): one hook fewer per epoch than ``on_train_epoch_start``."""
         self._learning.clear()
         self._epoch_first_step = trainer.global_step
 
@@ -137,6 +140,7 @@ class StuckUnitMonitor(Callback):
                 if self.action == "stop":
                     raise TrainingStopped(message)
                 rank_zero_info(f"warning: {message}")
+        self._start_epoch(trainer)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for hook in self._hooks:

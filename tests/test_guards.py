@@ -178,6 +178,25 @@ def test_two_ddp_processes_equal_one(example):
     assert validation[1] == pytest.approx(validation[0], rel=1e-6)  # synced over the two halves
 
 
+def test_a_layer_stuck_in_a_run_resumed_mid_epoch_is_reported_from_its_first_step():
+    """A run resumed mid-epoch gets no on_train_epoch_start: the monitor counts the epoch from the step the
+    run starts at, then each epoch from the step after the one before ended."""
+    from lit_gd.guards import DeadReLUMonitor
+
+    model = TwoLayerReLU()
+    with torch.no_grad():
+        model.linear1.bias.fill_(-1e3)  # every hidden unit outputs 0 on every point: dead
+    monitor = DeadReLUMonitor(patience=2, action="stop")
+    trainer = SimpleNamespace(global_step=7, current_epoch=3, world_size=1)
+    monitor.on_train_start(trainer, model)  # resumed at step 7, in the middle of epoch 3
+    model(torch.rand(4, 2))
+    monitor.on_train_epoch_end(trainer, model)
+    trainer.global_step, trainer.current_epoch = 9, 4
+    model(torch.rand(4, 2))
+    with pytest.raises(TrainingStopped, match="since step 7"):
+        monitor.on_train_epoch_end(trainer, model)
+
+
 def test_a_monitor_without_its_kind_of_layer_skips_its_epoch_hooks():
     """The ReLU regression has a ReLU and no sigmoid, the NOT gate a sigmoid and no ReLU: each monitor
     checks the epochs of the model that has its layer, and only those."""
