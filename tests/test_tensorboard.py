@@ -154,3 +154,31 @@ def test_the_event_file_stays_open_and_each_event_is_on_disk_once_written(tmp_pa
     assert scalars(tmp_path / "run") == {"a": [(3, 1.5)]}
     logger.finalize("success")
     assert file.closed
+
+
+def test_a_remote_event_file_gets_every_step_through_tensorboards_thread(tmp_path):
+    """A local event file gets each flush's events from the step logger directly; a remote one (``s3://``
+    and the like, here fsspec's ``memory://``) through TensorBoard's own writer thread, which flushes it."""
+    import fsspec
+    from lightning.pytorch import Trainer
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    from lit_gd.callbacks import StepLogger
+
+    logger = TensorBoardLogger("memory://lit-gd-test", name="", version="run", default_hp_metric=False)
+    trainer = Trainer(
+        accelerator="cpu",
+        max_epochs=5,
+        logger=logger,
+        callbacks=[StepLogger(flush_every_n_steps=2)],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+    )
+    trainer.fit(NotGate(), NotGateData())
+    memory = fsspec.filesystem("memory")
+    (written,) = memory.glob("/lit-gd-test/run/events.out.tfevents.*")
+    memory.get(written, str(tmp_path / "events.out.tfevents.copy"))
+    memory.rm("/lit-gd-test", recursive=True)
+    assert [step for step, _ in scalars(tmp_path)["train/loss"]] == [0, 1, 2, 3, 4]
