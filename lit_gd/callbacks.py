@@ -20,6 +20,7 @@ from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 
 from lit_gd.errors import TrainingStopped
+from lit_gd.logger import remote_event_file
 from lit_gd.module import GradientDescentExample, skip_hooks_this_fit
 from lit_gd.runs import first_free
 
@@ -142,9 +143,7 @@ class StepLogger(Callback):
         of a tiny run. ``log_metrics`` writes the same scalars as an event per value."""
         prefix = f"{logger._prefix}{logger.LOGGER_JOIN_CHAR}" if logger._prefix else ""  # as log_metrics does
         events = logger.experiment._get_file_writer().event_writer  # as Lightning's own log_hyperparams does
-        if (
-            "://" in events._file_name
-        ):  # a remote file, flushed by the thread: written there, as add_event does
+        if remote_event_file(events):  # flushed by the thread: written there, as add_event does
             write = events._async_writer.write
         else:
             events.flush()  # what the thread holds first, in order; it then has nothing to write
@@ -380,11 +379,10 @@ def skip_idle_checkpoint_hooks(checkpoint: ModelCheckpoint) -> None:
         or (batch_trigger and checkpoint.monitor is not None)
     )
     saves = checkpoint.save_top_k or checkpoint.save_last
-    idle = {"on_train_batch_end": not (saves and batch_trigger)}
-    idle |= dict.fromkeys(("on_train_epoch_end", "on_validation_end"), not (saves and epoch_trigger))
-    for name, skip in idle.items():
-        if skip:
-            setattr(checkpoint, name, None)
+    skip_hooks_this_fit(checkpoint, ("on_train_batch_end",), not (saves and batch_trigger))
+    skip_hooks_this_fit(
+        checkpoint, ("on_train_epoch_end", "on_validation_end"), not (saves and epoch_trigger)
+    )
 
 
 class LastCheckpoint(ModelCheckpoint):

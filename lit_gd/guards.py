@@ -126,8 +126,9 @@ class StuckUnitMonitor(Callback):
         self._epoch_first_step = trainer.global_step
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        distributed = trainer.world_size > 1
         for name, learning in self._learning.items():
-            if trainer.world_size > 1:
+            if distributed:
                 learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
             if learning:
                 self._stuck_since.pop(name, None)

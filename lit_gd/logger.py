@@ -4,11 +4,17 @@ from collections.abc import Mapping
 
 from lightning.fabric.loggers.logger import rank_zero_experiment
 from lightning.pytorch.loggers import TensorBoardLogger
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from torch.utils.tensorboard import SummaryWriter
 
 from lit_gd.checksum import use_c_checksum
 
 use_c_checksum()  # the same event files, checksummed in C
+
+
+def remote_event_file(events: EventFileWriter) -> bool:
+    """Whether TensorBoard writes this event file to a remote filesystem (``s3://`` and the like)."""
+    return "://" in events._file_name
 
 
 def keep_event_file_open(writer: SummaryWriter) -> None:
@@ -18,7 +24,7 @@ def keep_event_file_open(writer: SummaryWriter) -> None:
     writer gets the file opened once instead, unbuffered: each event is on disk as soon as it is written, as
     before, with the same bytes. Local files only (``GFile`` also writes to ``s3://`` and the like)."""
     events = writer._get_file_writer().event_writer
-    if "://" in events._file_name:
+    if remote_event_file(events):
         return
     events.flush()  # nothing left on the thread's queue while its file changes hands
     # closed by TensorBoard's RecordWriter when the writer closes
@@ -37,8 +43,9 @@ class TensorBoardLoggerWithoutEpoch(TensorBoardLogger):
     """
 
     def __init__(self, *args, evaluated_step: int | None = None, **kwargs):
-        # TensorBoard's writer queue (10 events by default) holds a step logger's flush of 100 steps, so that
-        # training never waits on the thread writing them
+        # TensorBoard's writer queue (10 events by default) holds a burst of events (Lightning writes one per
+        # value of self.log, and the step logger a flush of 100 steps to a remote file), so that training
+        # never waits on the thread writing them
         kwargs.setdefault("max_queue", 1000)
         super().__init__(*args, **kwargs)
         self.evaluated_step = evaluated_step

@@ -35,7 +35,8 @@ def skip_idle_hooks(owner: object, base: type, hooks: Iterable[str]) -> None:
 def skip_hooks_this_fit(owner: object, hooks: tuple[str, ...], skip: bool) -> None:
     """Lightning calls a callback's or a model's hook only where it is callable, at every step or epoch:
     ``hooks`` are set to None on ``owner`` where ``skip`` (they have nothing to do under this fit's settings
-    or model), and given back their class's where not (a later fit may need them). Called as fit starts."""
+    or model), and given back their class's where not (a later fit may need them). Called once a fit's
+    settings are known: as it starts, or as its trainer is made."""
     for hook in hooks:
         if skip:
             setattr(owner, hook, None)
