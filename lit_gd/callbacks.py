@@ -90,7 +90,7 @@ class StepLogger(Callback):
         Lightning's ``grad_norm`` computes, but from the listed parameters and without its host round trip
         for the total."""
         norms = torch.stack([torch.linalg.vector_norm(p.grad, self.norm_type) for p in params])
-        return [norms, torch.linalg.vector_norm(norms, self.norm_type).reshape(1)]
+        return [norms, torch.linalg.vector_norm(norms, self.norm_type, dim=0, keepdim=True)]
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         self.step_row(trainer, pl_module)
@@ -364,25 +364,34 @@ class HParamsLogger(Callback):
             writer.file_writer.add_summary(summary)
 
 
-def skip_idle_checkpoint_hooks(checkpoint: ModelCheckpoint) -> None:
-    """Sets to None the step and epoch hooks of a ModelCheckpoint that cannot save under its settings, as
-    ``skip_idle_hooks`` does for no-op hooks: Lightning would call them at every step of a one-step epoch,
-    each checking the trainer's state before it finds it has nothing to do. ``on_train_batch_end`` saves only
-    every ``every_n_train_steps`` or ``train_time_interval``; ``on_train_epoch_end`` and
-    ``on_validation_end`` only every ``every_n_epochs`` (0 where a step or time trigger is set), a save
-    deferred to validation for want of its ``monitor``, or a ``save_last="link"``; with ``save_top_k=0`` and
-    no ``save_last``, no hook saves anything."""
+def skip_idle_checkpoint_hooks(checkpoint: ModelCheckpoint, trainer: Trainer) -> None:
+    """Sets to None the step and epoch hooks of a ModelCheckpoint that cannot save under its settings and the
+    trainer's, as ``skip_idle_hooks`` does for no-op hooks: Lightning would call them at every step of a
+    one-step epoch, each checking the trainer's state before it finds it has nothing to do.
+    ``on_train_batch_end`` saves only every ``every_n_train_steps`` or ``train_time_interval``;
+    ``on_train_epoch_end`` and ``on_validation_end`` only every ``every_n_epochs`` (0 where a step or time
+    trigger is set), a save deferred to validation for want of its ``monitor``, or a ``save_last="link"``;
+    ``on_train_epoch_end`` moreover only where it saves at the end of training epochs rather than of
+    validations (its ``save_on_train_epoch_end``, which Lightning leaves false unless validation comes after
+    every epoch, ``check_val_every_n_epoch=1``, and not by time); with ``save_top_k=0`` and no ``save_last``,
+    no hook saves anything."""
     batch_trigger = checkpoint._every_n_train_steps >= 1 or checkpoint._train_time_interval is not None
     epoch_trigger = (
         checkpoint._every_n_epochs >= 1
         or checkpoint.save_last == "link"
         or (batch_trigger and checkpoint.monitor is not None)
     )
+    # as ModelCheckpoint._should_save_on_train_epoch_end decides, where that is known before training
+    at_train_epoch_end = checkpoint._save_on_train_epoch_end
+    if at_train_epoch_end is None:
+        by_time = getattr(trainer, "_val_check_time_interval", None) is not None
+        at_train_epoch_end = trainer.check_val_every_n_epoch == 1 and not by_time
     saves = checkpoint.save_top_k or checkpoint.save_last
     skip_hooks_this_fit(checkpoint, ("on_train_batch_end",), not (saves and batch_trigger))
     skip_hooks_this_fit(
-        checkpoint, ("on_train_epoch_end", "on_validation_end"), not (saves and epoch_trigger)
+        checkpoint, ("on_train_epoch_end",), not (saves and epoch_trigger and at_train_epoch_end)
     )
+    skip_hooks_this_fit(checkpoint, ("on_validation_end",), not (saves and epoch_trigger))
 
 
 class LastCheckpoint(ModelCheckpoint):

@@ -300,7 +300,7 @@ class LitGdCLI(LightningCLI):
         for callback in trainer.callbacks:  # Lightning's own (checkpoints, bar, summary) among them
             skip_idle_hooks(callback, Callback, CALLBACK_HOOKS)
             if isinstance(callback, ModelCheckpoint):
-                skip_idle_checkpoint_hooks(callback)
+                skip_idle_checkpoint_hooks(callback, trainer)
         return trainer
 
     @property

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 import lit_gd as package
@@ -172,27 +173,56 @@ EPOCH_AND_VALIDATION_END = {"on_train_epoch_end", "on_validation_end"}
 
 
 @pytest.mark.parametrize(
-    ("settings", "skipped"),
+    ("settings", "trainer_settings", "skipped"),
     [
-        ({"monitor": "val/loss"}, {"on_train_batch_end"}),  # --checkpoint: the best by val/loss
+        ({"monitor": "val/loss"}, {}, {"on_train_batch_end"}),  # --checkpoint: the best by val/loss
+        # validating every 100 epochs, it saves at validations' ends only
+        (
+            {"monitor": "val/loss"},
+            {"check_val_every_n_epoch": 100},
+            {"on_train_batch_end", "on_train_epoch_end"},
+        ),
+        (
+            {"monitor": "val/loss"},
+            {"check_val_every_n_epoch": None, "val_check_interval": 10},
+            {"on_train_batch_end", "on_train_epoch_end"},
+        ),
+        (
+            {"monitor": "val/loss"},
+            {"val_check_interval": timedelta(seconds=5)},
+            {"on_train_batch_end", "on_train_epoch_end"},
+        ),
+        (
+            {"monitor": "val/loss", "save_on_train_epoch_end": True},
+            {"check_val_every_n_epoch": 100},
+            {"on_train_batch_end"},
+        ),
+        (
+            {"monitor": "val/loss", "save_on_train_epoch_end": False},
+            {},
+            {"on_train_batch_end", "on_train_epoch_end"},
+        ),
         # --last_checkpoint: saves every 60 s, never at an epoch's or a validation's end
         (
             {"save_last": True, "save_top_k": 0, "train_time_interval": timedelta(seconds=60)},
+            {},
             EPOCH_AND_VALIDATION_END,
         ),
-        ({"save_top_k": 0, "every_n_train_steps": 5}, {"on_train_batch_end", *EPOCH_AND_VALIDATION_END}),
-        ({"every_n_train_steps": 5}, EPOCH_AND_VALIDATION_END),
-        ({"every_n_train_steps": 5, "monitor": "val/loss"}, set()),  # a save deferred to validation's end
-        ({"every_n_train_steps": 5, "save_last": "link"}, set()),
-        ({"save_last": True, "save_top_k": 0}, {"on_train_batch_end"}),
+        ({"save_top_k": 0, "every_n_train_steps": 5}, {}, {"on_train_batch_end", *EPOCH_AND_VALIDATION_END}),
+        ({"every_n_train_steps": 5}, {}, EPOCH_AND_VALIDATION_END),
+        ({"every_n_train_steps": 5, "monitor": "val/loss"}, {}, set()),  # a save deferred to validation's end
+        ({"every_n_train_steps": 5, "save_last": "link"}, {}, set()),
+        ({"save_last": True, "save_top_k": 0}, {}, {"on_train_batch_end"}),
     ],
 )
-def test_checkpoint_hooks_that_cannot_save_are_skipped(settings, skipped):
+def test_checkpoint_hooks_that_cannot_save_are_skipped(settings, trainer_settings, skipped):
     """A ModelCheckpoint saves at batch end only every ``every_n_train_steps`` or ``train_time_interval``, at
     an epoch's or a validation's end only every ``every_n_epochs`` (or a save deferred for its monitor, or a
-    link), and nothing at all with ``save_top_k=0`` and no ``save_last``: those hooks are set to None."""
+    link), at a training epoch's end only where validation comes after every epoch (or it is told to), and
+    nothing at all with ``save_top_k=0`` and no ``save_last``: those hooks are set to None."""
     checkpoint = ModelCheckpoint(**settings)
-    skip_idle_checkpoint_hooks(checkpoint)
+    trainer = Trainer(logger=False, enable_progress_bar=False, **trainer_settings)
+    skip_idle_checkpoint_hooks(checkpoint, trainer)
     hooks = ["on_train_batch_end", "on_train_epoch_end", "on_validation_end", "on_train_end", "on_exception"]
     assert {hook for hook in hooks if getattr(checkpoint, hook) is None} == skipped
 
@@ -212,3 +242,4 @@ def test_hooks_with_nothing_to_do_in_a_fit_are_skipped_for_that_fit():
         callback.on_train_start(None, model)
     assert callable(histograms.on_before_optimizer_step) and callable(figures.on_train_epoch_end)
     assert callable(guard.on_before_optimizer_step)
+
