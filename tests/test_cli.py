@@ -243,3 +243,19 @@ def test_hooks_with_nothing_to_do_in_a_fit_are_skipped_for_that_fit():
     assert callable(histograms.on_before_optimizer_step) and callable(figures.on_train_epoch_end)
     assert callable(guard.on_before_optimizer_step)
 
+
+@pytest.mark.parametrize(("epochs", "kept"), [(3, True), (4, False)])
+def test_train_metric_records_go_once_logged(epochs, kept):
+    """Lightning resets every record logged in training at the end of every epoch: the train metrics',
+    logged at the epochs that validate (here the third), are dropped at the next epoch that does not
+    (``GradientDescentExample._drop_logged_train_metrics``), under the names Lightning gives them."""
+    flags = ["--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", "3"]
+    cli = run_cli(["--config", "configs/relu_regression.yaml", *flags], run=False)
+    cli.trainer.fit(cli.model, cli.datamodule)
+    records = [key for key in cli.trainer.fit_loop.epoch_loop._results if "train/" in key]
+    assert records == (
+        ["on_train_epoch_end.train/mae", "on_train_epoch_end.train/mse", "on_train_epoch_end.train/r2"]
+        if kept
+        else []
+    )
+    assert cli.trainer.callback_metrics["train/mse"] > 0  # logged all the same
