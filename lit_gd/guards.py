@@ -92,7 +92,8 @@ class StuckUnitMonitor(Callback):
         self._hooks = []
 
     def passes_gradient(self, output: Tensor) -> Tensor:
-        """Per element of a batch's output: whether a gradient flows back through it."""
+        """Per element of a batch's output (as the layer gave it, in the graph): nonzero where a gradient
+        flows back through it."""
         raise NotImplementedError
 
     def diagnosis(self, name: str, units: int, step: int) -> str:
@@ -111,7 +112,7 @@ class StuckUnitMonitor(Callback):
             if module.training:
                 # A layer is stuck when none of its units passes gradient on any point: one flag for its
                 # whole output, not one per unit (a reshape and a reduction fewer at every step)
-                learning = self.passes_gradient(output.detach()).any()
+                learning = self.passes_gradient(output).any()
                 previous = self._learning.get(name)
                 self._learning[name] = learning if previous is None else previous | learning
                 if name not in self._units:  # the same at every step
@@ -156,7 +157,9 @@ class DeadReLUMonitor(StuckUnitMonitor):
     watched = nn.ReLU
 
     def passes_gradient(self, output: Tensor) -> Tensor:
-        return output > 0
+        # where the output is not 0 (it is never negative): the output itself, no comparison made at every
+        # step. NaN, from a run diverging with the guard off, is not 0: such a unit is not called dead.
+        return output
 
     def diagnosis(self, name: str, units: int, step: int) -> str:
         return (
@@ -175,6 +178,7 @@ class SaturationMonitor(StuckUnitMonitor):
     smallest_gradient = 1e-6
 
     def passes_gradient(self, output: Tensor) -> Tensor:
+        output = output.detach()  # arithmetic on it would grow the graph
         return output * (1 - output) >= self.smallest_gradient
 
     def diagnosis(self, name: str, units: int, step: int) -> str:

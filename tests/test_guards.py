@@ -224,3 +224,19 @@ def test_a_monitor_without_its_kind_of_layer_skips_its_epoch_hooks():
         )
         trainer.fit(model, data)
     assert seen == [[True, False], [False, True]]
+
+
+@pytest.mark.parametrize(
+    ("outputs", "dead"),
+    [
+        ([[0.0], [0.0]], True),
+        ([[0.0], [2.0]], False),
+        ([[float("nan")], [0.0]], False),  # a diverged run (guard off) is not a dead one
+        ([[float("nan")], [float("nan")]], False),
+    ],
+)
+def test_a_relu_is_dead_where_its_outputs_are_all_zero(outputs, dead):
+    from lit_gd.guards import DeadReLUMonitor
+
+    monitor = DeadReLUMonitor()
+    assert bool(monitor.passes_gradient(torch.tensor(outputs)).any()) is not dead
