@@ -387,11 +387,10 @@ def skip_idle_checkpoint_hooks(checkpoint: ModelCheckpoint, trainer: Trainer) ->
         by_time = getattr(trainer, "_val_check_time_interval", None) is not None
         at_train_epoch_end = trainer.check_val_every_n_epoch == 1 and not by_time
     saves = checkpoint.save_top_k or checkpoint.save_last
+    saves_by_epoch = saves and epoch_trigger
     skip_hooks_this_fit(checkpoint, ("on_train_batch_end",), not (saves and batch_trigger))
-    skip_hooks_this_fit(
-        checkpoint, ("on_train_epoch_end",), not (saves and epoch_trigger and at_train_epoch_end)
-    )
-    skip_hooks_this_fit(checkpoint, ("on_validation_end",), not (saves and epoch_trigger))
+    skip_hooks_this_fit(checkpoint, ("on_train_epoch_end",), not (saves_by_epoch and at_train_epoch_end))
+    skip_hooks_this_fit(checkpoint, ("on_validation_end",), not saves_by_epoch)
 
 
 class LastCheckpoint(ModelCheckpoint):
