@@ -90,6 +90,7 @@ class StuckUnitMonitor(Callback):
         self._stuck_since: dict[str, tuple[int, int]] = {}  # layer -> (first stuck epoch, its first step)
         self._reported: set[str] = set()
         self._hooks = []
+        self._distributed = False  # whether this fit has several processes: set when it starts
 
     def passes_gradient(self, output: Tensor) -> Tensor:
         """Per element of a batch's output (as the layer gave it, in the graph): nonzero where a gradient
@@ -105,6 +106,7 @@ class StuckUnitMonitor(Callback):
                 self._hooks.append(module.register_forward_hook(self._recorder(name)))
         # a model without such a layer has nothing to check at each epoch
         skip_hooks_this_fit(self, ("on_train_epoch_end",), not self._hooks)
+        self._distributed = trainer.world_size > 1  # read once, not at every epoch's end
         self._start_epoch(trainer)  # a run resumed mid-epoch too, which has no on_train_epoch_start
 
     def _recorder(self, name: str):
@@ -127,9 +129,8 @@ class StuckUnitMonitor(Callback):
         self._epoch_first_step = trainer.global_step
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        distributed = trainer.world_size > 1
         for name, learning in self._learning.items():
-            if distributed:
+            if self._distributed:
                 learning = trainer.strategy.reduce(learning.float(), reduce_op="sum") > 0  # in any process
             if learning:
                 self._stuck_since.pop(name, None)

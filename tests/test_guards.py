@@ -14,7 +14,7 @@ import torch
 
 from lit_gd import LinearRegression, TwoLayerReLU
 from lit_gd.errors import TrainingStopped
-from lit_gd.guards import GracefulInterrupt
+from lit_gd.guards import DeadReLUMonitor, GracefulInterrupt, SaturationMonitor
 from lit_gd.runs import runs_of
 from tests.helpers import fit_cli, latest_run, lit_gd_fails, values
 
@@ -181,8 +181,6 @@ def test_two_ddp_processes_equal_one(example):
 def test_a_layer_stuck_in_a_run_resumed_mid_epoch_is_reported_from_its_first_step():
     """A run resumed mid-epoch gets no on_train_epoch_start: the monitor counts the epoch from the step the
     run starts at, then each epoch from the step after the one before ended."""
-    from lit_gd.guards import DeadReLUMonitor
-
     model = TwoLayerReLU()
     with torch.no_grad():
         model.linear1.bias.fill_(-1e3)  # every hidden unit outputs 0 on every point: dead
@@ -203,7 +201,6 @@ def test_a_monitor_without_its_kind_of_layer_skips_its_epoch_hooks():
     from lightning.pytorch import Callback, Trainer
 
     from lit_gd import NotGate, NotGateData, ReLURegression, ReLURegressionData
-    from lit_gd.guards import DeadReLUMonitor, SaturationMonitor
 
     dead, saturation = DeadReLUMonitor(), SaturationMonitor()
     seen = []
@@ -236,7 +233,5 @@ def test_a_monitor_without_its_kind_of_layer_skips_its_epoch_hooks():
     ],
 )
 def test_a_relu_is_dead_where_its_outputs_are_all_zero(outputs, dead):
-    from lit_gd.guards import DeadReLUMonitor
-
     monitor = DeadReLUMonitor()
     assert bool(monitor.passes_gradient(torch.tensor(outputs)).any()) is not dead
