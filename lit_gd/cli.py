@@ -52,6 +52,7 @@ from lit_gd.flags import (
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample, skip_idle_hooks
+from lit_gd.profiler import NullProfiler
 from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import (
     LOG_DIR,
@@ -280,6 +281,8 @@ class LitGdCLI(LightningCLI):
         bar_wanted = config.get("enable_progress_bar") is not False and (bar_given or stderr_is_a_terminal())
         bar = [ThrottledProgressBar()] if bar_wanted and not bar_given else []
         kwargs["enable_progress_bar"] = bar_wanted
+        if config.get("profiler") is None:  # Lightning's default, without a new context around every hook
+            kwargs["profiler"] = NullProfiler()
         if config.get("enable_model_summary") is None:  # a table of layers, where the model has some
             kwargs["enable_model_summary"] = any(
                 any(True for _ in m.parameters()) for m in self.model.children()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.profilers import SimpleProfiler
 
 import lit_gd as package
 from lit_gd.callbacks import FigureLogger, ParameterHistograms, StepLogger, skip_idle_checkpoint_hooks
@@ -16,6 +17,7 @@ from lit_gd.examples import EXAMPLES
 from lit_gd.flags import subclasses
 from lit_gd.guards import DivergenceGuard
 from lit_gd.module import GradientDescentExample
+from lit_gd.profiler import NullProfiler
 from tests.examples import EXPECTED
 from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, run_folder, scalars
 
@@ -167,6 +169,19 @@ def test_hooks_left_as_lightnings_no_ops_are_skipped_and_the_others_kept():
     assert best.on_train_batch_start is None and best.on_train_batch_end is None
     assert callable(best.on_validation_end) and callable(last.on_train_batch_end)  # the 60 s saves
     assert cli.model.on_train_batch_end is None and callable(cli.model.on_train_epoch_start)
+
+
+def test_a_fit_without_a_profiler_gets_the_null_one_and_a_profiler_asked_for_profiles():
+    """Lightning wraps every hook in ``trainer.profiler.profile``: a run that asks for no profiler gets
+    ``NullProfiler`` (one context, made once); ``--trainer.profiler simple`` is Lightning's, and records."""
+    quiet = run_cli(["--config", "configs/not_gate.yaml"], run=False)
+    assert type(quiet.trainer.profiler) is NullProfiler
+    assert quiet.trainer.profiler.profile("training_step") is quiet.trainer.profiler.profile("backward")
+    flags = ["--trainer.max_epochs", "3", "--trainer.profiler", "simple"]
+    profiled = run_cli(["--config", "configs/not_gate.yaml", *flags], run=False)
+    profiled.trainer.fit(profiled.model, profiled.datamodule)
+    assert isinstance(profiled.trainer.profiler, SimpleProfiler)
+    assert len(profiled.trainer.profiler.recorded_durations["run_training_batch"]) == 3
 
 
 EPOCH_AND_VALIDATION_END = {"on_train_epoch_end", "on_validation_end"}
