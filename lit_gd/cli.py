@@ -52,7 +52,7 @@ from lit_gd.flags import (
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample, skip_idle_hooks
-from lit_gd.profiler import NullProfiler
+from lit_gd.profiler import LIGHTNING_PROFILERS, NullProfiler
 from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import (
     LOG_DIR,
@@ -66,6 +66,7 @@ from lit_gd.runs import (
     installed_command,
     newest_checkpoint,
     read_checkpoint,
+    release_run_folder,
 )
 from lit_gd.story import StoryWriter
 
@@ -103,7 +104,13 @@ class LitGdCLI(LightningCLI):
     def __init__(self, *args, **kwargs) -> None:
         given = kwargs.get("args")
         self.given_subcommand = given[0] if isinstance(given, list) and given else None
-        super().__init__(*args, **kwargs)
+        self.claimed_folder: Path | None = None  # a fit's new run folder, once claimed
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:  # refused before it wrote anything (a setting, a checkpoint): no empty run left
+            if self.claimed_folder is not None:
+                release_run_folder(self.claimed_folder)
+            raise
 
     def subcommands(self) -> dict[str, set[str]]:
         """Lightning's four, or only the one the command line begins with: each parser takes some 50 ms to
@@ -258,8 +265,18 @@ class LitGdCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         config = self._get(self.config_init, "trainer")
+        # the settings lit-gd carries out or replaces, checked before a run folder is claimed
+        stepping = check_stepping(
+            config.get("accumulate_grad_batches", 1),
+            config.get("gradient_clip_val"),
+            config.get("gradient_clip_algorithm"),
+        )
+        profiler = config.get("profiler")
+        if isinstance(profiler, str) and profiler.lower() not in LIGHTNING_PROFILERS:
+            raise InputError(f"--trainer.profiler {profiler}: choose one of {', '.join(LIGHTNING_PROFILERS)}")
         if config.get("logger") in (None, True):
             folder = self._run_folder()
+            self.claimed_folder = None if self.evaluating else folder
             kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
                 folder.parent,
                 name="",
@@ -281,7 +298,7 @@ class LitGdCLI(LightningCLI):
         bar_wanted = config.get("enable_progress_bar") is not False and (bar_given or stderr_is_a_terminal())
         bar = [ThrottledProgressBar()] if bar_wanted and not bar_given else []
         kwargs["enable_progress_bar"] = bar_wanted
-        if config.get("profiler") is None:  # Lightning's default, without a new context around every hook
+        if profiler is None:  # Lightning's default, without a new context around every hook
             kwargs["profiler"] = NullProfiler()
         if config.get("enable_model_summary") is None:  # a table of layers, where the model has some
             kwargs["enable_model_summary"] = any(
@@ -289,13 +306,7 @@ class LitGdCLI(LightningCLI):
             )
         # The model's step carries out accumulation and clipping (manual optimization): Lightning's Trainer
         # refuses them under it
-        self.model.stepping(
-            *check_stepping(
-                config.get("accumulate_grad_batches", 1),
-                config.get("gradient_clip_val"),
-                config.get("gradient_clip_algorithm"),
-            )
-        )
+        self.model.stepping(*stepping)
         kwargs |= {"accumulate_grad_batches": 1, "gradient_clip_val": None, "gradient_clip_algorithm": None}
         interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
         kwargs["callbacks"] = [*given, *bar, interrupt]

@@ -12,6 +12,9 @@ import contextlib
 
 from lightning.pytorch.profilers import PassThroughProfiler
 
+# the names Trainer(profiler=...) takes for Lightning's profilers (lightning.pytorch.trainer.setup)
+LIGHTNING_PROFILERS = ("simple", "advanced", "pytorch", "xla")
+
 _NOTHING = contextlib.nullcontext()
 
 

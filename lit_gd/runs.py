@@ -48,6 +48,15 @@ def claim_run_folder(parent: Path, label: str) -> Path:
         return folder
 
 
+def release_run_folder(folder: Path) -> None:
+    """Removes a run folder that ``claim_run_folder`` gave this process, where nothing was written to it:
+    a run refused before it started leaves no empty folder behind, which ``--ckpt_path last`` would take
+    for the newest run."""
+    if int(os.environ.get("LOCAL_RANK", 0)) == 0 and not any(folder.iterdir()):
+        folder.rmdir()
+        os.environ.pop(RUN_FOLDER, None)
+
+
 def run_number(folder: Path) -> int | None:
     """The number a run folder's name begins with (``003-lr=0.03``: 3); None for another name."""
     number, dash, _ = folder.name.partition("-")

@@ -48,6 +48,10 @@ CASES = {
         2,
         "--trainer.precision 7: expected 64, 32, 16 or 'transformer-engine'",
     ),
+    f"{LINEAR} --trainer.profiler fast": (
+        1,
+        "--trainer.profiler fast: choose one of simple, advanced, pytorch, xla",
+    ),
     # names of examples and classes, flags, configs
     "fit --model Perceptron --data NotGateData": (
         2,
@@ -200,10 +204,14 @@ def test_at_least_forty_kinds():
 
 @pytest.mark.parametrize("command", CASES)
 def test_bad_input_one_line_error(command, bad_files, capsys):
+    runs_before = set(Path("logs").glob("*/*"))
     status, message = lit_gd_fails(command, capsys)
     expected_status, expected_message = CASES[command]
     assert status == expected_status, message
     assert message.startswith(f"lit-gd: error: {expected_message}"), message
+    # a run refused before it started leaves no empty folder, which --ckpt_path last would take for the newest
+    new_runs = set(Path("logs").glob("*/*")) - runs_before
+    assert not [run for run in new_runs if not any(run.iterdir())]
 
 
 def test_predict_inputs_of_the_wrong_width(capsys):
