@@ -1,6 +1,7 @@
 """Where runs live and what is said of them: run folders under logs/, the checkpoint ``--ckpt_path last``
 means, the checks a checkpoint passes before it is read, and the summary printed when fit ends."""
 
+import contextlib
 import inspect
 import os
 import re
@@ -52,9 +53,12 @@ def release_run_folder(folder: Path) -> None:
     """Removes a run folder that ``claim_run_folder`` gave this process, where nothing was written to it:
     a run refused before it started leaves no empty folder behind, which ``--ckpt_path last`` would take
     for the newest run."""
-    if int(os.environ.get("LOCAL_RANK", 0)) == 0 and not any(folder.iterdir()):
-        folder.rmdir()
-        os.environ.pop(RUN_FOLDER, None)
+    if int(os.environ.get("LOCAL_RANK", 0)) > 0:
+        return
+    with contextlib.suppress(OSError):  # gone or locked: the refusal itself is what the user must see
+        if not any(folder.iterdir()):
+            folder.rmdir()
+            os.environ.pop(RUN_FOLDER, None)
 
 
 def run_number(folder: Path) -> int | None:

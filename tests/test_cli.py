@@ -18,6 +18,7 @@ from lit_gd.flags import subclasses
 from lit_gd.guards import DivergenceGuard
 from lit_gd.module import GradientDescentExample
 from lit_gd.profiler import NullProfiler
+from lit_gd.runs import claim_run_folder, release_run_folder
 from tests.examples import EXPECTED
 from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, run_folder, scalars
 
@@ -106,6 +107,17 @@ def test_runs_never_overwrite_each_other():
     assert (first.name, second.name) == ("000-max_epochs=1", "001-max_epochs=2")
     assert len(scalars(first)["train/loss"]) == 1 and len(scalars(second)["train/loss"]) == 2
     assert all((run / "checkpoints" / "last.ckpt").is_file() for run in (first, second))
+
+
+def test_a_refused_run_gives_back_only_its_empty_folder():
+    """``release_run_folder`` removes a claimed run folder that nothing was written to, keeps one that holds
+    anything, and says nothing of one already gone: the refusal is what the user must see."""
+    runs = Path("logs/not_gate")
+    empty, written = claim_run_folder(runs, "refused"), claim_run_folder(runs, "started")
+    (written / "events.out.tfevents").write_bytes(b"")
+    for folder in (empty, written, empty):
+        release_run_folder(folder)
+    assert [run.name for run in runs.iterdir()] == ["001-started"]
 
 
 def test_same_command_gives_same_numbers():
