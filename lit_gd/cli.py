@@ -43,6 +43,7 @@ from lit_gd.flags import (
     as_flag,
     check_optimizer_settings,
     check_stepping,
+    check_validation_interval,
     condense_parse_error,
     constructor_default,
     hint,
@@ -104,12 +105,12 @@ class LitGdCLI(LightningCLI):
     def __init__(self, *args, **kwargs) -> None:
         given = kwargs.get("args")
         self.given_subcommand = given[0] if isinstance(given, list) and given else None
-        self.claimed_folder: Path | None = None  # a fit's new run folder, once claimed
+        self.run_folder: Path | None = None  # where this command writes, once known
         try:
             super().__init__(*args, **kwargs)
         except BaseException:  # refused before it wrote anything (a setting, a checkpoint): no empty run left
-            if self.claimed_folder is not None:
-                release_run_folder(self.claimed_folder)
+            if self.run_folder is not None:
+                release_run_folder(self.run_folder)
             raise
 
     def subcommands(self) -> dict[str, set[str]]:
@@ -271,12 +272,14 @@ class LitGdCLI(LightningCLI):
             config.get("gradient_clip_val"),
             config.get("gradient_clip_algorithm"),
         )
+        check_validation_interval(config.get("check_val_every_n_epoch"))
         profiler = config.get("profiler")
         if isinstance(profiler, str) and profiler.lower() not in LIGHTNING_PROFILERS:
-            raise InputError(f"--trainer.profiler {profiler}: choose one of {', '.join(LIGHTNING_PROFILERS)}")
+            allowed = ", ".join(LIGHTNING_PROFILERS)
+            raise InputError(f"--trainer.profiler {shlex.quote(profiler)}: choose one of {allowed}")
         if config.get("logger") in (None, True):
             folder = self._run_folder()
-            self.claimed_folder = None if self.evaluating else folder
+            self.run_folder = folder
             kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
                 folder.parent,
                 name="",
@@ -310,7 +313,10 @@ class LitGdCLI(LightningCLI):
         kwargs |= {"accumulate_grad_batches": 1, "gradient_clip_val": None, "gradient_clip_algorithm": None}
         interrupt = GracefulInterrupt(self._get(self.config_init, "last_checkpoint"))
         kwargs["callbacks"] = [*given, *bar, interrupt]
-        trainer = super().instantiate_trainer(**kwargs)
+        try:
+            trainer = super().instantiate_trainer(**kwargs)
+        except ValueError as error:  # Lightning refuses some settings so (--trainer.num_nodes 0)
+            raise InputError(" ".join(str(error).split())) from None
         for callback in trainer.callbacks:  # Lightning's own (checkpoints, bar, summary) among them
             skip_idle_hooks(callback, Callback, CALLBACK_HOOKS)
             if isinstance(callback, ModelCheckpoint):

@@ -169,6 +169,15 @@ def check_stepping(
     return batches, gradient_clip_val, algorithm
 
 
+def check_validation_interval(every: int | None) -> None:
+    """``--trainer.check_val_every_n_epoch``, which Lightning takes as given and divides by."""
+    if every is not None and every < 1:
+        raise InputError(
+            "--trainer.check_val_every_n_epoch must be a whole number of at least 1 (or null, to validate"
+            f" by --trainer.val_check_interval), got {every}"
+        )
+
+
 def import_class(class_path: str) -> type:
     module, _, name = class_path.rpartition(".")
     return getattr(importlib.import_module(module), name)

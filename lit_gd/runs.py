@@ -50,15 +50,18 @@ def claim_run_folder(parent: Path, label: str) -> Path:
 
 
 def release_run_folder(folder: Path) -> None:
-    """Removes a run folder that ``claim_run_folder`` gave this process, where nothing was written to it:
-    a run refused before it started leaves no empty folder behind, which ``--ckpt_path last`` would take
-    for the newest run."""
+    """Removes the folder of a run refused before it wrote anything, and the folders above it in ``logs/``
+    that this leaves empty (``<example>/evaluations``, ``<example>``): no empty folder behind, which
+    ``--ckpt_path last`` would take for the newest run. A folder that holds anything (an evaluated run's,
+    with its checkpoints) stays."""
     if int(os.environ.get("LOCAL_RANK", 0)) > 0:
         return
-    with contextlib.suppress(OSError):  # gone or locked: the refusal itself is what the user must see
-        if not any(folder.iterdir()):
-            folder.rmdir()
-            os.environ.pop(RUN_FOLDER, None)
+    # gone, locked, not empty or not in logs/: left as it is, the refusal being what the user must see
+    with contextlib.suppress(OSError, ValueError):
+        folder.rmdir()
+        os.environ.pop(RUN_FOLDER, None)
+        for parent in folder.parents[: len(folder.relative_to(LOG_DIR).parts) - 1]:
+            parent.rmdir()
 
 
 def run_number(folder: Path) -> int | None:

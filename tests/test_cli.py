@@ -110,14 +110,16 @@ def test_runs_never_overwrite_each_other():
 
 
 def test_a_refused_run_gives_back_only_its_empty_folder():
-    """``release_run_folder`` removes a claimed run folder that nothing was written to, keeps one that holds
-    anything, and says nothing of one already gone: the refusal is what the user must see."""
+    """``release_run_folder`` removes a run folder that nothing was written to, and its parent left empty;
+    it keeps one that holds anything, and says nothing of one already gone: the refusal is what the user
+    must see."""
     runs = Path("logs/not_gate")
     empty, written = claim_run_folder(runs, "refused"), claim_run_folder(runs, "started")
     (written / "events.out.tfevents").write_bytes(b"")
-    for folder in (empty, written, empty):
+    evaluation = claim_run_folder(runs / "evaluations", "test-untrained")
+    for folder in (empty, written, empty, evaluation):
         release_run_folder(folder)
-    assert [run.name for run in runs.iterdir()] == ["001-started"]
+    assert [run.name for run in runs.iterdir()] == ["001-started"]  # evaluations/ went with its only run
 
 
 def test_same_command_gives_same_numbers():

@@ -48,6 +48,24 @@ CASES = {
         2,
         "--trainer.precision 7: expected 64, 32, 16 or 'transformer-engine'",
     ),
+    f"{LINEAR} --trainer.num_nodes 0": (1, "`num_nodes` must be a positive integer, but got 0."),
+    f"{LINEAR} --trainer.strategy ddp_foo": (
+        1,
+        "You selected an invalid strategy name: `strategy='ddp_foo'`.",
+    ),
+    f"{LINEAR} --trainer.check_val_every_n_epoch 0": (
+        1,
+        "--trainer.check_val_every_n_epoch must be a whole number of at least 1 (or null, to validate by"
+        " --trainer.val_check_interval), got 0",
+    ),
+    "test --config configs/linear_regression.yaml --trainer.num_nodes 0": (
+        1,
+        "`num_nodes` must be a positive integer, but got 0.",
+    ),
+    f"{LINEAR} --trainer.profiler ''": (
+        1,
+        "--trainer.profiler '': choose one of simple, advanced, pytorch, xla",
+    ),
     f"{LINEAR} --trainer.profiler fast": (
         1,
         "--trainer.profiler fast: choose one of simple, advanced, pytorch, xla",
@@ -204,14 +222,14 @@ def test_at_least_forty_kinds():
 
 @pytest.mark.parametrize("command", CASES)
 def test_bad_input_one_line_error(command, bad_files, capsys):
-    runs_before = set(Path("logs").glob("*/*"))
+    folders_before = set(Path("logs").rglob("*"))
     status, message = lit_gd_fails(command, capsys)
     expected_status, expected_message = CASES[command]
     assert status == expected_status, message
     assert message.startswith(f"lit-gd: error: {expected_message}"), message
     # a run refused before it started leaves no empty folder, which --ckpt_path last would take for the newest
-    new_runs = set(Path("logs").glob("*/*")) - runs_before
-    assert not [run for run in new_runs if not any(run.iterdir())]
+    new_folders = set(Path("logs").rglob("*")) - folders_before
+    assert not [folder for folder in new_folders if folder.is_dir() and not any(folder.iterdir())]
 
 
 def test_predict_inputs_of_the_wrong_width(capsys):
