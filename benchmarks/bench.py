@@ -163,8 +163,11 @@ def lightning_frontier(
             contextlib.redirect_stdout(io.StringIO()),
         ):
             # what Trainer(barebones=True) turns off, with lit-gd's profiler (barebones refuses any profiler)
-            settings = {"enable_checkpointing": False, "enable_model_summary": False}
-            settings["enable_progress_bar"] = False
+            settings = {
+                "enable_checkpointing": False,
+                "enable_model_summary": False,
+                "enable_progress_bar": False,
+            }
             if logged:
                 logger = TensorBoardLogger(folder, default_hp_metric=False)
                 logger.experiment  # its event file made before training, as lit-gd's is  # noqa: B018

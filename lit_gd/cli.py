@@ -38,10 +38,18 @@ from lit_gd.callbacks import (
 from lit_gd.data import TensorDataModule
 from lit_gd.errors import InputError, LitGdError, TrainingStopped
 from lit_gd.examples import EXAMPLES, example_name  # the registry: every example's classes, known by name
-from lit_gd.failures import LAUNCHED_BY_LIGHTNING, end_with_launcher, fail, keep_writer_errors, one_line_error
+from lit_gd.failures import (
+    LAUNCHED_BY_LIGHTNING,
+    end_with_launcher,
+    fail,
+    keep_writer_errors,
+    one_line_error,
+    refused_setting,
+)
 from lit_gd.flags import (
     as_flag,
     check_optimizer_settings,
+    check_profiler,
     check_stepping,
     check_validation_interval,
     condense_parse_error,
@@ -53,7 +61,7 @@ from lit_gd.flags import (
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.logger import TensorBoardLoggerWithoutEpoch
 from lit_gd.module import GradientDescentExample, skip_idle_hooks
-from lit_gd.profiler import LIGHTNING_PROFILERS, NullProfiler
+from lit_gd.profiler import NullProfiler
 from lit_gd.progress import ThrottledProgressBar
 from lit_gd.runs import (
     LOG_DIR,
@@ -224,7 +232,7 @@ class LitGdCLI(LightningCLI):
                     " leave the flag out to take the checkpoint's value"
                 )
         config["ckpt_path"] = str(path)
-        if int(os.environ.get("LOCAL_RANK", 0)) == 0:
+        if not LAUNCHED_BY_LIGHTNING:
             doing = "resuming from" if resumable else "using"
             print(f"lit-gd: {doing} {path}, saved at step {self.checkpoint['global_step']}", file=sys.stderr)
 
@@ -274,12 +282,9 @@ class LitGdCLI(LightningCLI):
         )
         check_validation_interval(config.get("check_val_every_n_epoch"))
         profiler = config.get("profiler")
-        if isinstance(profiler, str) and profiler.lower() not in LIGHTNING_PROFILERS:
-            allowed = ", ".join(LIGHTNING_PROFILERS)
-            raise InputError(f"--trainer.profiler {shlex.quote(profiler)}: choose one of {allowed}")
+        check_profiler(profiler)
         if config.get("logger") in (None, True):
-            folder = self._run_folder()
-            self.run_folder = folder
+            folder = self.run_folder = self._run_folder()
             kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
                 folder.parent,
                 name="",
@@ -316,7 +321,7 @@ class LitGdCLI(LightningCLI):
         try:
             trainer = super().instantiate_trainer(**kwargs)
         except ValueError as error:  # Lightning refuses some settings so (--trainer.num_nodes 0)
-            raise InputError(" ".join(str(error).split())) from None
+            raise refused_setting(error) from None
         for callback in trainer.callbacks:  # Lightning's own (checkpoints, bar, summary) among them
             skip_idle_hooks(callback, Callback, CALLBACK_HOOKS)
             if isinstance(callback, ModelCheckpoint):

@@ -18,6 +18,11 @@ from lit_gd.errors import InputError, LitGdError, TrainingStopped
 from lit_gd.flags import condense_parse_error
 
 
+def refused_setting(error: BaseException) -> InputError:
+    """A setting Lightning refused, in one line: its own message, its line breaks made spaces."""
+    return InputError(" ".join(str(error).split()))
+
+
 def one_line_error(error: BaseException) -> LitGdError | None:
     """The one line lit_gd reports for an exception from a run, as a LitGdError that ``main`` prints and
     ``lit_gd.fit`` raises: an InputError for what the user asked, a TrainingStopped for a run that had to stop
@@ -30,7 +35,7 @@ def one_line_error(error: BaseException) -> LitGdError | None:
     if isinstance(error, ArgumentError):  # jsonargparse could not parse the command line or a config
         return InputError(condense_parse_error(str(error)), exit_code=2)
     if isinstance(error, (MisconfigurationException, ModuleNotFoundError)):  # Lightning refused a setting
-        return InputError(" ".join(str(error).split()))
+        return refused_setting(error)
     if not isinstance(error, Exception):  # --help's exit, among others
         return None
     cause = _reported_error(error)

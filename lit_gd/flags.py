@@ -8,6 +8,7 @@ import importlib
 import inspect
 import math
 import re
+import shlex
 
 import torch
 from jsonargparse import ArgumentParser, Namespace
@@ -18,6 +19,7 @@ from lit_gd.csv_data import CSVClassificationData, CSVRegressionData
 from lit_gd.errors import InputError
 from lit_gd.examples import EXAMPLES
 from lit_gd.module import GradientDescentExample
+from lit_gd.profiler import LIGHTNING_PROFILERS
 
 
 def condense_parse_error(message: str) -> str:
@@ -176,6 +178,14 @@ def check_validation_interval(every: int | None) -> None:
             "--trainer.check_val_every_n_epoch must be a whole number of at least 1 (or null, to validate"
             f" by --trainer.val_check_interval), got {every}"
         )
+
+
+def check_profiler(profiler) -> None:
+    """``--trainer.profiler`` given by name: one of Lightning's (a Profiler given by class is jsonargparse's
+    to check)."""
+    if isinstance(profiler, str) and profiler.lower() not in LIGHTNING_PROFILERS:
+        allowed = ", ".join(LIGHTNING_PROFILERS)
+        raise InputError(f"--trainer.profiler {shlex.quote(profiler)}: choose one of {allowed}")
 
 
 def import_class(class_path: str) -> type:

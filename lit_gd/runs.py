@@ -17,6 +17,7 @@ from torch import Tensor
 
 from lit_gd.errors import InputError
 from lit_gd.examples import example_name
+from lit_gd.failures import LAUNCHED_BY_LIGHTNING
 from lit_gd.flags import class_arguments, import_class
 from lit_gd.module import GradientDescentExample
 
@@ -33,7 +34,7 @@ def claim_run_folder(parent: Path, label: str) -> Path:
     started, and a name is never given twice. The folder is created here, so that no other run, even one
     started at the same moment, can take it. Processes that Lightning launches for the same run (DDP)
     inherit the folder through the environment instead of claiming their own."""
-    if int(os.environ.get("LOCAL_RANK", 0)) > 0 and RUN_FOLDER in os.environ:
+    if LAUNCHED_BY_LIGHTNING and RUN_FOLDER in os.environ:
         return Path(os.environ[RUN_FOLDER])
     parent.mkdir(parents=True, exist_ok=True)
     numbers = (run_number(entry) for entry in parent.iterdir())
@@ -54,7 +55,7 @@ def release_run_folder(folder: Path) -> None:
     that this leaves empty (``<example>/evaluations``, ``<example>``): no empty folder behind, which
     ``--ckpt_path last`` would take for the newest run. A folder that holds anything (an evaluated run's,
     with its checkpoints) stays."""
-    if int(os.environ.get("LOCAL_RANK", 0)) > 0:
+    if LAUNCHED_BY_LIGHTNING:
         return
     # gone, locked, not empty or not in logs/: left as it is, the refusal being what the user must see
     with contextlib.suppress(OSError, ValueError):
