@@ -13,10 +13,12 @@ refuses a profiler); "same scalars" also writes, at every step,
 the scalars lit-gd logs (the loss, each parameter element and its gradient for models of at most 16
 elements, the gradient norms) to TensorBoard through Lightning's ``TensorBoardLogger.log_metrics``. In this
 process both write TensorBoard's events with lit_gd's C checksum (``lit_gd.checksum``), the same bytes.
-Each measure's rows are timed together with its plain loop: one run of each to warm up, then five rounds
-(the whole process too) that run every one in turn, medians reported, so that a load coming and going
-on the machine weighs on all alike. Nothing here is asserted: timings drift with the machine; the tests
-check numbers.
+Each measure's rows are timed together with its plain loop: one run of each to warm up, then nine rounds
+(the whole process: five) that run every one in turn, so that a load coming and going on the machine weighs
+on all alike; the table gives the medians, their ratio, and the range of the rounds' own ratios (each
+row's run over the plain loop's of the same round). On a shared 2-core machine one round's ratio can move by
+a tenth either way (the range shows how far it did): the median of nine rounds is steadier than that of
+five. Nothing here is asserted: timings drift with the machine; the tests check numbers.
 """
 
 import contextlib
@@ -42,21 +44,21 @@ from lit_gd import ReLURegressionData, SyntheticRegressionData, cli
 from lit_gd.profiler import NullProfiler
 
 REPO = Path(__file__).resolve().parent.parent
-ROUNDS = 5
+ROUNDS = 9
 logging.getLogger("lightning").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore")
 
 
-def interleaved_medians(runs: dict[str, Callable[[], float]], rounds: int = ROUNDS) -> dict[str, float]:
-    """Each run's median result (seconds) over ``rounds`` rounds that run every one in turn, after one of
-    each to warm up: a load that comes and goes on the machine weighs on all of them alike."""
+def interleaved_rounds(runs: dict[str, Callable[[], float]], rounds: int = ROUNDS) -> dict[str, list[float]]:
+    """Each run's results (seconds), one a round, over ``rounds`` rounds that run every one in turn, after
+    one of each to warm up: a load that comes and goes on the machine weighs on all of them alike."""
     for run in runs.values():
         run()
     results: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
             results[name].append(run())
-    return {name: statistics.median(seconds) for name, seconds in results.items()}
+    return results
 
 
 class EpochTimer(Callback):
@@ -245,7 +247,8 @@ def resident_full_batch(device: torch.device, samples: int, features: int, steps
         "--trainer.max_epochs", str(steps), "--trainer.limit_val_batches", "0",
     ]  # fmt: skip
     fit = lit_gd_fit("configs/synthetic_regression.yaml", flags)
-    seconds = interleaved_medians({"fit": fit}, rounds=1)["fit"] / steps
+    (seconds,) = interleaved_rounds({"fit": fit}, rounds=1)["fit"]
+    seconds /= steps
     return seconds, 2 * samples * features * 4 / bandwidth
 
 
@@ -253,17 +256,22 @@ def main() -> None:
     torch.manual_seed(0)
     rows = []
 
-    def row(measure: str, ours: float, reference: float, unit: str, goal: str):
-        ratio = ours / reference
-        rows.append((measure, f"{ours:,.1f} {unit}", f"{reference:,.1f} {unit}", f"{ratio:.2f}x", goal))
+    def row(measure: str, ours: list[float], reference: list[float], unit: str, goal: str):
+        """A row from the rounds' figures of lit_gd (or Lightning) and of the plain loop, paired by round."""
+        ratio = statistics.median(ours) / statistics.median(reference)
+        ratios = [a / b for a, b in zip(ours, reference, strict=True)]
+        ours_cell, reference_cell = (f"{statistics.median(x):,.1f} {unit}" for x in (ours, reference))
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}x" if len(ratios) > 1 else "-"
+        rows.append((measure, ours_cell, reference_cell, f"{ratio:.2f}x", spread, goal))
         print(f"  {measure}: {ratio:.2f}x", file=sys.stderr, flush=True)
 
     def timed_together(measures: list[tuple[str, Callable[[], float], str]], plain_run, per, unit: str):
         """A row for each (measure, run, goal), each figure ``per(seconds)``, timed in the same rounds as
         the plain loop it is compared with."""
-        seconds = interleaved_medians({"plain loop": plain_run} | {name: run for name, run, _ in measures})
+        seconds = interleaved_rounds({"plain loop": plain_run} | {name: run for name, run, _ in measures})
+        reference = [per(s) for s in seconds["plain loop"]]
         for name, _, goal in measures:
-            row(name, per(seconds[name]), per(seconds["plain loop"]), unit, goal)
+            row(name, [per(s) for s in seconds[name]], reference, unit, goal)
 
     def frontier(name: str, model: Callable[[], nn.Module], tensors, batch_size: int | None, epochs: int):
         """The two frontier measures, each on a model of its own."""
@@ -322,31 +330,35 @@ def main() -> None:
     # The floor freezes its heap for the garbage collector, as lit-gd's console script does (lit_gd.cli.main):
     # otherwise its exit walks some 400,000 objects that lit-gd's does not, and the row would count that
     floor = "from lightning.pytorch.cli import LightningCLI; import gc; gc.freeze()"
-    seconds = interleaved_medians(
+    seconds = interleaved_rounds(
         {
             "import": process([sys.executable, "-c", floor]),
             "fit": process(command),
         },
         rounds=5,
     )
+    over = [fit - floor for fit, floor in zip(seconds["fit"], seconds["import"], strict=True)]
+    fit, floor = statistics.median(seconds["fit"]), statistics.median(seconds["import"])
     rows.append(
         (
             "whole `lit-gd fit` of the default example (s)",
-            f"{seconds['fit']:.2f} s",
-            f"{seconds['import']:.2f} s (import only)",
-            f"{seconds['fit'] - seconds['import']:+.2f} s",
+            f"{fit:.2f} s",
+            f"{floor:.2f} s (import only)",
+            f"{fit - floor:+.2f} s",
+            f"{min(over):+.2f} to {max(over):+.2f} s",
             "<= +1.0 s",
         )
     )
 
     if torch.cuda.is_available():
         step, read = resident_full_batch(torch.device("cuda"), 10_000_000, 64, 20)
-        row("GPU 10M x 64 full-batch step vs reading the data (ms)", step * 1e3, read * 1e3, "ms", "<= 2x")
+        measure = "GPU 10M x 64 full-batch step vs reading the data (ms)"
+        row(measure, [step * 1e3], [read * 1e3], "ms", "<= 2x")
     else:
-        rows.append(("GPU 10M x 64 full-batch step vs reading the data", "no GPU", "-", "-", "<= 2x"))
+        rows.append(("GPU 10M x 64 full-batch step vs reading the data", "no GPU", "-", "-", "-", "<= 2x"))
 
-    header = ("measure", "lit_gd", "plain loop", "ratio", "goal")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
+    header = ("measure", "lit_gd", "plain loop", "ratio", "rounds", "goal")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     load = os.getloadavg()[0]
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
     threads = torch.get_num_threads()
