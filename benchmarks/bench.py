@@ -3,22 +3,21 @@
     make bench            (or: .venv/bin/python benchmarks/bench.py)
 
 Prints one table: each measure, lit_gd's figure, the plain loop's, their ratio, and the goal from the speed
-issue. lit_gd runs as ``lit-gd fit`` builds it on a terminal: every callback, TensorBoard, checkpoints and
-the progress bar (drawn into a buffer). Rows marked "frontier" run Lightning itself with nothing of lit_gd,
-in the quickest way measured here: all the steps as one epoch over batches handed over ready, each step
-drawing its own batch (``training_step(dataloader_iter)``), stepping SGD by hand (manual optimization),
-and lit_gd's ``NullProfiler`` in place of Lightning's default (the same no-op, made cheaper to enter).
-"nothing logged" is that step with what ``Trainer(barebones=True)`` turns off turned off (barebones itself
-refuses a profiler); "same scalars" also writes, at every step,
-the scalars lit-gd logs (the loss, each parameter element and its gradient for models of at most 16
-elements, the gradient norms) to TensorBoard through Lightning's ``TensorBoardLogger.log_metrics``. In this
-process both write TensorBoard's events with lit_gd's C checksum (``lit_gd.checksum``), the same bytes.
-Each measure's rows are timed together with its plain loop: one run of each to warm up, then nine rounds
-(the whole process: five) that run every one in turn, so that a load coming and going on the machine weighs
-on all alike; the table gives the medians, their ratio, and the range of the rounds' own ratios (each
-row's run over the plain loop's of the same round). On a shared 2-core machine one round's ratio can move by
-a tenth either way (the range shows how far it did): the median of nine rounds is steadier than that of
-five. Nothing here is asserted: timings drift with the machine; the tests check numbers.
+issue. lit_gd runs as ``lit-gd fit`` builds it on a terminal: every callback, TensorBoard, checkpoints and the
+progress bar (drawn into a buffer). Rows marked "frontier" run Lightning itself with nothing of lit_gd, in the
+quickest way measured here: all the steps as one epoch over batches handed over ready, each step drawing its
+own batch (``training_step(dataloader_iter)``), stepping SGD by hand (manual optimization), and lit_gd's
+``NullProfiler`` in place of Lightning's default (the same no-op, made cheaper to enter). "nothing logged" is
+that step with what ``Trainer(barebones=True)`` turns off turned off (barebones itself refuses a profiler);
+"same scalars" also writes, at every step, the scalars lit-gd logs (the loss, each parameter element and its
+gradient for models of at most 16 elements, the gradient norms) to TensorBoard through Lightning's
+``TensorBoardLogger.log_metrics``. In this process both write TensorBoard's events with lit_gd's C checksum
+(``lit_gd.checksum``), the same bytes. Each measure's rows are timed together with its plain loop: one run of
+each to warm up, then nine rounds (the whole process: five) that run every one in turn, so that a load coming
+and going on the machine weighs on all alike; the table gives the medians, their ratio, and the range of the
+rounds' own ratios (each row's run over the plain loop's of the same round). On a shared 2-core machine one
+round's ratio can move by a tenth either way (the range shows how far it did): the median of nine rounds is
+steadier than that of five. Nothing here is asserted: timings drift with the machine; the tests check numbers.
 """
 
 import contextlib
@@ -258,11 +257,12 @@ def main() -> None:
 
     def row(measure: str, ours: list[float], reference: list[float], unit: str, goal: str):
         """A row from the rounds' figures of lit_gd (or Lightning) and of the plain loop, paired by round."""
-        ratio = statistics.median(ours) / statistics.median(reference)
+        ours_median, reference_median = statistics.median(ours), statistics.median(reference)
+        ratio = ours_median / reference_median
         ratios = [a / b for a, b in zip(ours, reference, strict=True)]
-        ours_cell, reference_cell = (f"{statistics.median(x):,.1f} {unit}" for x in (ours, reference))
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}x" if len(ratios) > 1 else "-"
-        rows.append((measure, ours_cell, reference_cell, f"{ratio:.2f}x", spread, goal))
+        cells = (f"{ours_median:,.1f} {unit}", f"{reference_median:,.1f} {unit}", f"{ratio:.2f}x", spread)
+        rows.append((measure, *cells, goal))
         print(f"  {measure}: {ratio:.2f}x", file=sys.stderr, flush=True)
 
     def timed_together(measures: list[tuple[str, Callable[[], float], str]], plain_run, per, unit: str):
