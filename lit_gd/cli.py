@@ -45,13 +45,17 @@ from lit_gd.failures import (
     keep_writer_errors,
     one_line_error,
     refused_setting,
+    reported_cause,
 )
 from lit_gd.flags import (
     as_flag,
+    check_limits,
     check_optimizer_settings,
     check_profiler,
     check_stepping,
+    check_validation_batch,
     check_validation_interval,
+    condense_instantiation_error,
     condense_parse_error,
     constructor_default,
     hint,
@@ -246,6 +250,15 @@ class LitGdCLI(LightningCLI):
         spellings = (flag, f"--{section}.init_args.{key}")
         return any(arg.partition("=")[0] in spellings for arg in self.argv)
 
+    def instantiate_classes(self) -> None:
+        try:
+            super().instantiate_classes()
+        except ValueError as error:  # jsonargparse's, where a class given in the config refused its arguments
+            condensed = None if reported_cause(error) else condense_instantiation_error(str(error))
+            if condensed is None:  # lit-gd's own refusal (said as it is), or a bug
+                raise
+            raise InputError(condensed) from None
+
     def after_instantiate_classes(self) -> None:
         if self.checkpoint is not None:
             check_checkpoint_fits(self._get(self.config, "ckpt_path"), self.checkpoint, self.model)
@@ -257,6 +270,8 @@ class LitGdCLI(LightningCLI):
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
         if self._on_command_line("--model.in_features"):
             raise InputError("--model.in_features is set by lit-gd from the data's columns: leave it out")
+        # before jsonargparse makes a profiler given by class (Lightning's XLA one fails as it is made)
+        check_profiler(config["trainer"].get("profiler"))
         optimizer = config.get("optimizer")
         if optimizer:
             self._lr_to_optimizer(optimizer, config["model"])
@@ -281,8 +296,7 @@ class LitGdCLI(LightningCLI):
             config.get("gradient_clip_algorithm"),
         )
         check_validation_interval(config.get("check_val_every_n_epoch"))
-        profiler = config.get("profiler")
-        check_profiler(profiler)
+        check_limits(config)
         if config.get("logger") in (None, True):
             folder = self.run_folder = self._run_folder()
             kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
@@ -306,7 +320,7 @@ class LitGdCLI(LightningCLI):
         bar_wanted = config.get("enable_progress_bar") is not False and (bar_given or stderr_is_a_terminal())
         bar = [ThrottledProgressBar()] if bar_wanted and not bar_given else []
         kwargs["enable_progress_bar"] = bar_wanted
-        if profiler is None:  # Lightning's default, without a new context around every hook
+        if config.get("profiler") is None:  # Lightning's default, without a new context around every hook
             kwargs["profiler"] = NullProfiler()
         if config.get("enable_model_summary") is None:  # a table of layers, where the model has some
             kwargs["enable_model_summary"] = any(
@@ -322,6 +336,8 @@ class LitGdCLI(LightningCLI):
             trainer = super().instantiate_trainer(**kwargs)
         except ValueError as error:  # Lightning refuses some settings so (--trainer.num_nodes 0)
             raise refused_setting(error) from None
+        if not self.evaluating:
+            check_validation_batch(trainer, self.datamodule.training_batches(trainer.world_size))
         for callback in trainer.callbacks:  # Lightning's own (checkpoints, bar, summary) among them
             skip_idle_hooks(callback, Callback, CALLBACK_HOOKS)
             if isinstance(callback, ModelCheckpoint):

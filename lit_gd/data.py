@@ -18,6 +18,12 @@ from torch.utils.data import DataLoader, Sampler, TensorDataset
 from lit_gd.errors import InputError, is_number
 
 
+def batches_of(points: int, batch_size: int | None) -> int:
+    """How many batches ``points`` points make, the last one possibly smaller; one where ``batch_size`` is
+    None (full batch)."""
+    return math.ceil(points / (batch_size or points))
+
+
 class BatchIndices(Sampler):
     """Yields one index per batch: a slice in order (a view, no copy) or a block of a permutation.
 
@@ -44,7 +50,7 @@ class BatchIndices(Sampler):
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return math.ceil(self.share / (self.batch_size or self.share))
+        return batches_of(self.share, self.batch_size)
 
     def __iter__(self) -> Iterator[slice | Tensor]:
         """The epoch's batches; in an epoch resumed from a mid-epoch checkpoint, the ones not trained on. A
@@ -234,6 +240,12 @@ class TensorDataModule(LightningDataModule):
         return ResumableLoader(
             self.dataset, BatchIndices(len(self.dataset), batch_size, self.shuffle), self._progress
         )
+
+    def training_batches(self, processes: int = 1) -> int:
+        """The batches of a training epoch on each of ``processes`` processes: those of a process's share of
+        the points, as ``BatchIndices`` makes them."""
+        batch_size = None if self.batch_size == "full" else self.batch_size
+        return batches_of(math.ceil(len(self.dataset) / processes), batch_size)
 
     def _progress(self) -> tuple[int, int]:
         return self.trainer.current_epoch, self.trainer.fit_loop.epoch_loop.batch_progress.current.processed

@@ -38,7 +38,7 @@ def one_line_error(error: BaseException) -> LitGdError | None:
         return refused_setting(error)
     if not isinstance(error, Exception):  # --help's exit, among others
         return None
-    cause = _reported_error(error)
+    cause = reported_cause(error)
     if cause is None or isinstance(cause, LitGdError):
         return cause
     if isinstance(cause, OSError):
@@ -96,7 +96,7 @@ def fail(reported: LitGdError) -> None:
     sys.exit(reported.exit_code)
 
 
-def _reported_error(error: BaseException | None) -> BaseException | None:
+def reported_cause(error: BaseException | None) -> BaseException | None:
     """The error to report in one line behind an exception that jsonargparse or Lightning may have wrapped:
     a user's mistake, a stop, a file that cannot be written, another process's end."""
     reported = (LitGdError, OSError)

@@ -5,6 +5,7 @@ before the run starts."""
 
 import difflib
 import importlib
+import importlib.util
 import inspect
 import math
 import re
@@ -46,6 +47,23 @@ def condense_parse_error(message: str) -> str:
         ]
         return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
     return " ".join(message.split())
+
+
+def condense_instantiation_error(message: str) -> str | None:
+    """jsonargparse's account of a class given in a config or a flag (a callback, a logger, a profiler)
+    whose constructor refused its arguments, over a dozen lines: the class and its own reason, in one. None
+    for a message of another form."""
+    problem = re.search(
+        r"Problem with given class_path '([\w.]+)':\s*(.*?)\s*(?:\n\s*- |\nGiven value|$)", message, re.S
+    )
+    if problem:
+        return f"{problem[1].rpartition('.')[2]}: {' '.join(problem[2].split())}"
+    # a list of classes (callbacks): the first error is the refusing class's own; the classes given are named
+    first = re.search(r"Errors:\n\s*- (.*?)\n\s*- ", message, re.S)
+    classes = dict.fromkeys(path.rpartition(".")[2] for path in re.findall(r"class_path='([\w.]+)'", message))
+    if first and classes:
+        return f"{', '.join(classes)}: {' '.join(first[1].split())}"
+    return None
 
 
 def _no_such_argument(flag: str, class_path: str, argument: str) -> str:
@@ -180,12 +198,54 @@ def check_validation_interval(every: int | None) -> None:
         )
 
 
-def check_profiler(profiler) -> None:
-    """``--trainer.profiler`` given by name: one of Lightning's (a Profiler given by class is jsonargparse's
-    to check)."""
+def check_validation_batch(trainer: Trainer, batches: int) -> None:
+    """A whole number ``--trainer.val_check_interval`` counts the training batches of an epoch (``batches``,
+    before ``--trainer.limit_train_batches``): Lightning refuses one larger than that as training starts,
+    with a traceback. As Lightning checks it: not where validation is off or counts batches across epochs
+    (``check_val_every_n_epoch`` null)."""
+    interval, limit = trainer.val_check_interval, trainer.limit_train_batches
+    if (
+        not isinstance(interval, int)
+        or trainer.check_val_every_n_epoch is None
+        or not trainer.limit_val_batches
+    ):
+        return
+    batches = min(batches, limit) if isinstance(limit, int) else int(batches * limit)
+    if interval > batches:
+        raise InputError(
+            f"--trainer.val_check_interval {interval} is more than the {batches} training batch(es) of an"
+            f" epoch: give at most {batches}, a fraction of an epoch (0.0 to 1.0), or"
+            " --trainer.check_val_every_n_epoch null to count batches across epochs"
+        )
+
+
+def check_limits(config: Namespace) -> None:
+    """``--trainer.min_epochs`` and ``min_steps`` above their ``max_``: Lightning stops at the maximum all the
+    same, without a word."""
+    for unit in ("epochs", "steps"):
+        least, most = config.get(f"min_{unit}"), config.get(f"max_{unit}")
+        if least is not None and most is not None and 0 <= most < least:
+            raise InputError(
+                f"--trainer.min_{unit} {least} is more than --trainer.max_{unit} {most}: training stops at"
+                f" max_{unit} all the same; give min_{unit} at most {most}"
+            )
+
+
+def check_profiler(profiler: str | Namespace | None) -> None:
+    """``--trainer.profiler``: by name, one of Lightning's. Lightning's XLA profiler, by name or by class,
+    needs torch_xla: without it, Lightning's ``XLAProfiler`` refuses to be made, then fails again with a
+    traceback as the half-made object is collected, so it is refused before. Any other class is
+    jsonargparse's to check."""
     if isinstance(profiler, str) and profiler.lower() not in LIGHTNING_PROFILERS:
         allowed = ", ".join(LIGHTNING_PROFILERS)
         raise InputError(f"--trainer.profiler {shlex.quote(profiler)}: choose one of {allowed}")
+    given = profiler if isinstance(profiler, str) else profiler and profiler.get("class_path", "")
+    name = (given or "").rpartition(".")[2]  # a class by its name, wherever it is imported from
+    if name.lower() in ("xla", "xlaprofiler") and importlib.util.find_spec("torch_xla") is None:
+        raise InputError(
+            f"--trainer.profiler {name} needs torch_xla (TPUs), which is not installed; on this machine"
+            " choose simple, advanced or pytorch"
+        )
 
 
 def import_class(class_path: str) -> type:

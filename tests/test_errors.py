@@ -58,6 +58,20 @@ CASES = {
         "--trainer.check_val_every_n_epoch must be a whole number of at least 1 (or null, to validate by"
         " --trainer.val_check_interval), got 0",
     ),
+    f"{LINEAR} --trainer.val_check_interval 50": (
+        1,
+        "--trainer.val_check_interval 50 is more than the 1 training batch(es) of an epoch: give at most 1, a"
+        " fraction of an epoch (0.0 to 1.0), or --trainer.check_val_every_n_epoch null",
+    ),
+    f"{LINEAR} --trainer.min_epochs 50 --trainer.max_epochs 10": (
+        1,
+        "--trainer.min_epochs 50 is more than --trainer.max_epochs 10: training stops at max_epochs all the"
+        " same; give min_epochs at most 10",
+    ),
+    f"{LINEAR} --trainer.min_steps 9 --trainer.max_steps 3": (
+        1,
+        "--trainer.min_steps 9 is more than --trainer.max_steps 3",
+    ),
     "test --config configs/linear_regression.yaml --trainer.num_nodes 0": (
         1,
         "`num_nodes` must be a positive integer, but got 0.",
@@ -69,6 +83,22 @@ CASES = {
     f"{LINEAR} --trainer.profiler fast": (
         1,
         "--trainer.profiler fast: choose one of simple, advanced, pytorch, xla",
+    ),
+    # Lightning's XLA profiler, without torch_xla: refused before it is made (it fails again as it is collected)
+    f"{LINEAR} --trainer.profiler xla": (
+        1,
+        "--trainer.profiler xla needs torch_xla (TPUs), which is not installed; on this machine choose simple,"
+        " advanced or pytorch",
+    ),
+    f"{LINEAR} --trainer.profiler XLAProfiler": (1, "--trainer.profiler XLAProfiler needs torch_xla (TPUs)"),
+    # a class given by the user that refuses its arguments
+    f"{LINEAR} --trainer.callbacks+=EarlyStopping --trainer.callbacks.monitor val/loss --trainer.callbacks.mode foo": (
+        1,
+        "EarlyStopping: `mode` can be min, max, got foo",
+    ),
+    f"{LINEAR} --trainer.profiler PyTorchProfiler --trainer.profiler.sort_by_key nonsense": (
+        1,
+        "PyTorchProfiler: Found sort_by_key: nonsense. Should be within",
     ),
     # names of examples and classes, flags, configs
     "fit --model Perceptron --data NotGateData": (
