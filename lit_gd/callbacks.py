@@ -21,7 +21,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from lit_gd.errors import TrainingStopped
 from lit_gd.logger import remote_event_file
-from lit_gd.module import GradientDescentExample, skip_hooks_this_fit
+from lit_gd.module import GradientDescentExample, NotLogged, skip_hooks_this_fit
 from lit_gd.runs import first_free
 
 # The hooks Lightning calls on every callback in turn (``_call_callback_hooks``), some ten a step, whether the
@@ -160,6 +160,8 @@ class StepLogger(Callback):
 
     def series(self, tag: str) -> np.ndarray:
         """Every value written so far for ``tag``, one per step."""
+        if tag not in self.tags:
+            raise NotLogged(f"{tag} is not logged (max_param_elements {self.max_param_elements})")
         column = self.tags.index(tag)
         return np.concatenate([table[:, column] for table in self._written]) if self._written else np.empty(0)
 
@@ -400,7 +402,7 @@ class LastCheckpoint(ModelCheckpoint):
     Each write is atomic (Lightning's): a failed one leaves the previous file whole."""
 
     def save_last_now(self, trainer: Trainer) -> None:
-        if self.save_last:
+        if self.save_last and not trainer.fast_dev_run:  # Lightning's few batches keep nothing
             trainer.save_checkpoint(
                 self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST), self.save_weights_only
             )

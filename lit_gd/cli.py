@@ -49,9 +49,13 @@ from lit_gd.failures import (
 )
 from lit_gd.flags import (
     as_flag,
+    check_checkpoint_files,
+    check_counts,
     check_limits,
     check_optimizer_settings,
+    check_overfit_batches,
     check_profiler,
+    check_seed,
     check_stepping,
     check_validation_batch,
     check_validation_interval,
@@ -136,16 +140,22 @@ class LitGdCLI(LightningCLI):
         # The main parser and each subcommand's: no flag is taken for another it begins (max_epoch)
         return super().init_parser(allow_abbrev=False, **kwargs)
 
+    # lit-gd's callbacks, each a section of the config and its flags (--histograms.every_n_steps)
+    SECTIONS = {
+        "step_logger": StepLogger,
+        "histograms": ParameterHistograms,
+        "figures": FigureLogger,
+        "divergence": DivergenceGuard,
+        "dead_relu": DeadReLUMonitor,
+        "saturation": SaturationMonitor,
+        "story": StoryWriter,
+        "checkpoint": ModelCheckpoint,
+        "last_checkpoint": LastCheckpoint,
+    }
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.add_lightning_class_args(StepLogger, "step_logger")
-        parser.add_lightning_class_args(ParameterHistograms, "histograms")
-        parser.add_lightning_class_args(FigureLogger, "figures")
-        parser.add_lightning_class_args(DivergenceGuard, "divergence")
-        parser.add_lightning_class_args(DeadReLUMonitor, "dead_relu")
-        parser.add_lightning_class_args(SaturationMonitor, "saturation")
-        parser.add_lightning_class_args(StoryWriter, "story")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        parser.add_lightning_class_args(LastCheckpoint, "last_checkpoint")
+        for section, callback in self.SECTIONS.items():
+            parser.add_lightning_class_args(callback, section)
         parser.add_argument(
             "--log_graph", type=bool, default=True, help="Draw the model's graph in TensorBoard."
         )
@@ -202,6 +212,17 @@ class LitGdCLI(LightningCLI):
         self.checkpoint: dict | None = None
         subcommand = self.config.get("subcommand")
         config = self.config.get(subcommand or "", {})
+        for section in ("trainer", *self.SECTIONS):  # jsonargparse takes a config's `trainer: 5` as given
+            if section in config and not isinstance(config[section], Namespace):
+                raise InputError(
+                    f"{section}: {config[section]!r} in a config: give its settings, one per line under it"
+                    f" ({section}:, then '  <setting>: <value>')"
+                )
+        check_seed(config.get("seed_everything"))
+        if config.get("ckpt_path") == "":
+            raise InputError(
+                "--ckpt_path '': give a checkpoint file, or 'last' for the newest run's newest one"
+            )
         if config.get("ckpt_path"):
             self._check_checkpoint(config, resumable=subcommand == "fit")
 
@@ -272,10 +293,12 @@ class LitGdCLI(LightningCLI):
             raise InputError("--model.in_features is set by lit-gd from the data's columns: leave it out")
         # before jsonargparse makes a profiler given by class (Lightning's XLA one fails as it is made)
         check_profiler(config["trainer"].get("profiler"))
+        check_checkpoint_files(config)
+        check_counts(config)
         optimizer = config.get("optimizer")
         if optimizer:
             self._lr_to_optimizer(optimizer, config["model"])
-            check_optimizer_settings(optimizer)
+            check_optimizer_settings(optimizer, config.get("lr_scheduler"))
 
     def _lr_to_optimizer(self, optimizer: Namespace, model: Namespace) -> None:
         """--model.lr is the lr of whichever optimizer runs, unless --optimizer.lr says otherwise."""
@@ -284,8 +307,7 @@ class LitGdCLI(LightningCLI):
             return
         optimizer_lr = optimizer["init_args"]["lr"]
         if not self._chosen("--optimizer.lr", optimizer_lr, import_class(optimizer["class_path"])):
-            if self._chosen("--model.lr", lr, model_class):
-                optimizer["init_args"]["lr"] = lr
+            optimizer["init_args"]["lr"] = lr  # the example's, from its config or --model.lr
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         config = self._get(self.config_init, "trainer")
@@ -297,18 +319,25 @@ class LitGdCLI(LightningCLI):
         )
         check_validation_interval(config.get("check_val_every_n_epoch"))
         check_limits(config)
-        if config.get("logger") in (None, True):
+        check_overfit_batches(config.get("overfit_batches"))
+        logger = config.get("logger")
+        if config.get("fast_dev_run"):  # Lightning's check of a few batches, which logs and keeps nothing
+            kwargs["logger"] = False
+        elif logger in (None, True) or (logger is False and config.get("default_root_dir") is None):
             folder = self.run_folder = self._run_folder()
-            kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
-                folder.parent,
-                name="",
-                version=folder.name,
-                default_hp_metric=False,
-                log_graph=self._get(self.config, "log_graph") and not self.evaluating,
-                evaluated_step=self.checkpoint["global_step"]
-                if self.evaluating and self.checkpoint
-                else None,
-            )
+            if logger is False:  # no TensorBoard; the run's checkpoints and config in its folder all the same
+                kwargs["default_root_dir"] = folder
+            else:
+                kwargs["logger"] = TensorBoardLoggerWithoutEpoch(
+                    folder.parent,
+                    name="",
+                    version=folder.name,
+                    default_hp_metric=False,
+                    log_graph=self._get(self.config, "log_graph") and not self.evaluating,
+                    evaluated_step=self.checkpoint["global_step"]
+                    if self.evaluating and self.checkpoint
+                    else None,
+                )
             if (folder / "config.yaml").exists():  # a fit run evaluated: beside its config, not over it
                 config_file = first_free(folder / f"{self.subcommand}-config.yaml")
                 self.save_config_kwargs = {**self.save_config_kwargs, "config_filename": config_file.name}
@@ -334,10 +363,15 @@ class LitGdCLI(LightningCLI):
         kwargs["callbacks"] = [*given, *bar, interrupt]
         try:
             trainer = super().instantiate_trainer(**kwargs)
-        except ValueError as error:  # Lightning refuses some settings so (--trainer.num_nodes 0)
+        except (ValueError, TypeError) as error:  # Lightning refuses some settings so (--trainer.num_nodes 0)
             raise refused_setting(error) from None
         if not self.evaluating:
             check_validation_batch(trainer, self.datamodule.training_batches(trainer.world_size))
+        if self.subcommand == "predict" and trainer.world_size > 1:
+            raise InputError(
+                f"predict writes one table of predictions from one process, not {trainer.world_size}: give"
+                " --trainer.devices 1 (and --trainer.num_nodes 1)"
+            )
         for callback in trainer.callbacks:  # Lightning's own (checkpoints, bar, summary) among them
             skip_idle_hooks(callback, Callback, CALLBACK_HOOKS)
             if isinstance(callback, ModelCheckpoint):

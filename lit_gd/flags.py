@@ -10,11 +10,14 @@ import inspect
 import math
 import re
 import shlex
+from pathlib import Path
 
 import torch
 from jsonargparse import ArgumentParser, Namespace
 from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from torch import Tensor
 
 from lit_gd.csv_data import CSVClassificationData, CSVRegressionData
 from lit_gd.errors import InputError
@@ -157,14 +160,40 @@ def as_flag(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def check_optimizer_settings(optimizer: Namespace) -> None:
-    """torch checks an optimizer's settings only when it is built, after the run has started: build it
-    once on a stand-in parameter now, so that a bad one is a line, not a traceback."""
-    name = optimizer["class_path"].rpartition(".")[2]
+def check_optimizer_settings(optimizer: Namespace, scheduler: Namespace | None) -> None:
+    """torch checks an optimizer's and an lr schedule's settings only as they are built and stepped, after
+    the run has started (LBFGS's line search, StepLR's step_size 0): both are built on a stand-in parameter
+    now and take a step, so that a bad setting is a line, not a traceback."""
+    param = torch.zeros(1, requires_grad=True)
+
+    def closure() -> Tensor:
+        built.zero_grad()
+        loss = (param - 1).square().sum()
+        loss.backward()
+        return loss
+
+    def refused(flag: str, given: Namespace, error: Exception) -> InputError:
+        module, _, name = given["class_path"].rpartition(".")
+        module = module.replace("lightning.pytorch.cli", "torch.optim.lr_scheduler")  # its ReduceLROnPlateau
+        return InputError(f"{flag} {name}: {error} (see {module}.{name})")
+
+    refusals = (ValueError, RuntimeError, ZeroDivisionError)
     try:
-        import_class(optimizer["class_path"])([torch.zeros(1, requires_grad=True)], **optimizer["init_args"])
-    except ValueError as error:
-        raise InputError(f"--optimizer {name}: {error} (see torch.optim.{name})") from None
+        built = import_class(optimizer["class_path"])([param], **optimizer["init_args"])
+        built.step(closure)
+    except refusals as error:
+        raise refused("--optimizer", optimizer, error) from None
+    if not scheduler:
+        return
+    try:
+        schedule = import_class(scheduler["class_path"])(built, **scheduler["init_args"])
+        built.step(closure)  # the schedule steps after the optimizer, as in training
+        if isinstance(schedule, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            schedule.step(0.0)  # on the metric it watches
+        else:
+            schedule.step()
+    except refusals as error:
+        raise refused("--lr_scheduler", scheduler, error) from None
 
 
 def check_stepping(
@@ -202,8 +231,9 @@ def check_validation_batch(trainer: Trainer, batches: int) -> None:
     """A whole number ``--trainer.val_check_interval`` counts the training batches of an epoch (``batches``,
     before ``--trainer.limit_train_batches``): Lightning refuses one larger than that as training starts,
     with a traceback. As Lightning checks it: not where validation is off or counts batches across epochs
-    (``check_val_every_n_epoch`` null)."""
-    interval, limit = trainer.val_check_interval, trainer.limit_train_batches
+    (``check_val_every_n_epoch`` null). A time (``00:00:05:00``) leaves the trainer no
+    ``val_check_interval``."""
+    interval, limit = getattr(trainer, "val_check_interval", None), trainer.limit_train_batches
     if (
         not isinstance(interval, int)
         or trainer.check_val_every_n_epoch is None
@@ -229,6 +259,78 @@ def check_limits(config: Namespace) -> None:
                 f"--trainer.min_{unit} {least} is more than --trainer.max_{unit} {most}: training stops at"
                 f" max_{unit} all the same; give min_{unit} at most {most}"
             )
+
+
+# lit-gd's own settings that count something, each with the least it may be
+COUNTS = {
+    "step_logger.max_param_elements": 0,
+    "step_logger.flush_every_n_steps": 1,
+    "histograms.every_n_steps": 0,
+    "histograms.min_elements": 1,
+    "figures.every_n_epochs": 0,
+    "dead_relu.patience": 1,
+    "saturation.patience": 1,
+}
+
+
+def check_counts(config: Namespace) -> None:
+    """``COUNTS``: a negative count (or a flush every 0 steps) would run as some other number, without a
+    word."""
+    for key, least in COUNTS.items():
+        value = config.get(key)
+        if value is not None and value < least:
+            raise InputError(f"--{key} must be a whole number of at least {least}, got {value}")
+
+
+def check_seed(seed: int | bool | None) -> None:
+    """``--seed_everything``: numpy's seeds, as Lightning's ``seed_everything`` takes them (it raises a
+    ValueError for any other number, as the run starts)."""
+    if not isinstance(seed, bool) and isinstance(seed, int) and not 0 <= seed <= 2**32 - 1:
+        raise InputError(
+            f"--seed_everything {seed}: a seed is a whole number from 0 to {2**32 - 1} (or true for a random"
+            " one, false for none)"
+        )
+
+
+def check_overfit_batches(overfit_batches: int | float | None) -> None:
+    """Lightning overfits by making a new ``DataLoader`` of the training batches; lit-gd hands it ready
+    batches (``ResumableLoader``), which Lightning refuses with a traceback as training starts."""
+    if overfit_batches:
+        raise InputError(
+            f"--trainer.overfit_batches {overfit_batches}: lit-gd's data is not a DataLoader, which Lightning"
+            " needs for it; to train on a few batches, give --trainer.limit_train_batches (and"
+            " --trainer.limit_val_batches) instead"
+        )
+
+
+def check_checkpoint_files(config: Namespace) -> None:
+    """lit-gd writes each run's checkpoints in the run's own folder: a ``--checkpoint.dirpath`` (or
+    ``--last_checkpoint.dirpath``) elsewhere, another run's folder or one that several runs share, would
+    overwrite earlier checkpoints without a word, as would a ``filename`` with folders in it
+    (``../best``). A filename must also be one that Lightning can fill in (``best-{epoch}``), which it
+    would otherwise find out at the first save, after training."""
+    for section in ("checkpoint", "last_checkpoint"):
+        dirpath, filename = config[section].get("dirpath"), config[section].get("filename")
+        if dirpath is not None:
+            raise InputError(
+                f"--{section}.dirpath {shlex.quote(str(dirpath))}: lit-gd writes each run's checkpoints in"
+                " its own folder (logs/<example>/<run>/checkpoints), where no other run's are overwritten:"
+                " leave it out"
+            )
+        if filename is None:
+            continue
+        if filename in ("", ".", "..") or Path(filename).name != filename:
+            raise InputError(
+                f"--{section}.filename {shlex.quote(filename)}: give a file name without folders, such as"
+                " best-{epoch}"
+            )
+        try:
+            ModelCheckpoint(filename=filename).format_checkpoint_name({})
+        except (ValueError, KeyError, IndexError) as error:
+            raise InputError(
+                f"--{section}.filename {shlex.quote(filename)}: Lightning cannot fill it in ({error}); names"
+                " in braces are its metrics and counters, such as best-{epoch}-{step}"
+            ) from None
 
 
 def check_profiler(profiler: str | Namespace | None) -> None:

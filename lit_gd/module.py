@@ -23,6 +23,11 @@ from lit_gd.errors import InputError
 Series = Callable[[str], np.ndarray]  # a logged tag -> its value at every step so far
 
 
+class NotLogged(LookupError):
+    """A tag the step logger does not log (``param/w`` where ``--step_logger.max_param_elements`` is below
+    the model's size): a picture drawn from it is left out."""
+
+
 def skip_idle_hooks(owner: object, base: type, hooks: Iterable[str]) -> None:
     """Lightning calls a model's or a callback's hook only where it is callable: each of ``hooks`` that
     ``owner``'s class leaves as ``base``'s no-op is set to None on ``owner``, sparing the profiler context
@@ -354,7 +359,11 @@ class GradientDescentExample(LightningModule):
             rank_zero_info("warning: figures: the parameters are not finite, so only the loss curve is drawn")
             return pictures
         data = FigureData(inputs.cpu().numpy(), targets.cpu().numpy().ravel(), self._predict_numpy, series)
-        return pictures | self.figures(data)
+        try:
+            return pictures | self.figures(data)
+        except NotLogged as missing:
+            rank_zero_info(f"warning: figures: {missing}, so only the loss curve is drawn")
+            return pictures
 
     def _predict_numpy(self, inputs: np.ndarray) -> np.ndarray:
         inputs = torch.as_tensor(inputs, dtype=self.dtype, device=self.device)

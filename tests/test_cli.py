@@ -109,6 +109,41 @@ def test_runs_never_overwrite_each_other():
     assert all((run / "checkpoints" / "last.ckpt").is_file() for run in (first, second))
 
 
+def test_runs_without_tensorboard_or_as_a_quick_check_keep_to_logs():
+    """Without a logger, Lightning writes a run's config and checkpoints in the current folder, where the
+    next run's would meet them: lit-gd gives such a run its folder all the same. ``fast_dev_run``, Lightning's
+    check of a few batches, keeps nothing anywhere."""
+    for _ in range(2):
+        lit_gd("fit --config configs/not_gate.yaml --trainer.logger false --trainer.max_epochs 2")
+    runs = sorted(Path("logs/not_gate").iterdir())
+    assert [run.name for run in runs] == ["000-max_epochs=2", "001-max_epochs=2"]
+    assert all(
+        (run / "config.yaml").is_file() and (run / "checkpoints" / "last.ckpt").is_file() for run in runs
+    )
+    for _ in range(2):
+        lit_gd("fit --config configs/linear_regression.yaml --trainer.fast_dev_run true")
+    assert sorted(path.name for path in Path().iterdir()) == ["configs", "logs"]
+    assert [folder.name for folder in Path("logs").iterdir()] == ["not_gate"]
+
+
+def test_a_replaced_optimizer_keeps_the_examples_learning_rate():
+    """``--optimizer SGD`` alone trains at the config's lr (0.01 for linear regression), not torch's
+    default; ``--optimizer.lr`` says otherwise."""
+    for flags, lr in (
+        ("--optimizer SGD", 0.01),
+        ("--optimizer Adam", 0.01),
+        ("--optimizer SGD --optimizer.lr 0.2", 0.2),
+    ):
+        cli = run_cli(["--config", "configs/linear_regression.yaml", *shlex.split(flags)], run=False)
+        assert cli.model.configure_optimizers().param_groups[0]["lr"] == lr
+
+
+def test_validation_by_time_runs():
+    """A time-based ``--trainer.val_check_interval`` leaves the trainer no batch count for lit-gd to check."""
+    run = fit_cli("linear_regression", "--trainer.max_epochs 3 --trainer.val_check_interval 00:00:00:01")
+    assert len(scalars(run)["train/loss"]) == 3
+
+
 def test_a_refused_run_gives_back_only_its_empty_folder():
     """``release_run_folder`` removes a run folder that nothing was written to, and its parent left empty;
     it keeps one that holds anything, and says nothing of one already gone: the refusal is what the user

@@ -262,6 +262,17 @@ def test_train_metrics_come_with_each_validation_and_not_without():
     assert "train/mse" not in scalars(fit_cli("relu_regression", "--trainer.limit_val_batches 0"))
 
 
+def test_pictures_drawn_from_parameters_not_logged_are_left_out(caplog):
+    """Linear regression's descent path is drawn from ``param/w`` and ``param/b``, which a step logger told to
+    log no parameter element does not write: the loss curve is drawn, and the run says why it alone."""
+    run = fit_cli("linear_regression", "--trainer.max_epochs 3 --step_logger.max_param_elements 0")
+    assert events(run).Tags()["images"] == ["figures/loss"]
+    assert (
+        "figures: param/w is not logged (max_param_elements 0), so only the loss curve is drawn"
+        in caplog.text
+    )
+
+
 def test_histograms_of_tensors_of_any_size_on_request():
     flags = "--trainer.max_epochs 2 --histograms.every_n_steps 1 --histograms.min_elements 1"
     run = fit_cli("two_layer", flags)

@@ -1,10 +1,12 @@
 """Bad input gets one line naming the value and what is allowed, and a non-zero exit, never a traceback."""
 
+import shlex
 from pathlib import Path
 
 import pytest
 import torch
 
+from lit_gd.cli import main
 from tests.helpers import lit_gd, lit_gd_fails
 
 LINEAR = "fit --config configs/linear_regression.yaml"
@@ -71,6 +73,19 @@ CASES = {
     f"{LINEAR} --trainer.min_steps 9 --trainer.max_steps 3": (
         1,
         "--trainer.min_steps 9 is more than --trainer.max_steps 3",
+    ),
+    f"{LINEAR} --trainer.overfit_batches 1": (
+        1,
+        "--trainer.overfit_batches 1: lit-gd's data is not a DataLoader, which Lightning needs for it; to train"
+        " on a few batches, give --trainer.limit_train_batches",
+    ),
+    f"{LINEAR} --seed_everything 99999999999999": (
+        1,
+        "--seed_everything 99999999999999: a seed is a whole number from 0 to 4294967295",
+    ),
+    f"{LINEAR} --config section.yaml": (
+        1,
+        "checkpoint: 5 in a config: give its settings, one per line under it (checkpoint:, then '  <setting>:",
     ),
     "test --config configs/linear_regression.yaml --trainer.num_nodes 0": (
         1,
@@ -199,6 +214,29 @@ CASES = {
         1,
         "--ckpt_path last: the newest run of not_gate, logs/not_gate/001-defaults, left no checkpoint; the newest that did is",
     ),
+    f"{LINEAR} --ckpt_path ''": (1, "--ckpt_path '': give a checkpoint file, or 'last'"),
+    f"predict --config configs/not_gate.yaml --ckpt_path {NOT_GATE_CKPT} --trainer.num_nodes 2": (
+        1,
+        "predict writes one table of predictions from one process, not 2: give --trainer.devices 1 (and"
+        " --trainer.num_nodes 1)",
+    ),
+    # where checkpoints are written: never over another run's, never outside the run's folder
+    f"{LINEAR} --last_checkpoint.dirpath shared": (
+        1,
+        "--last_checkpoint.dirpath shared: lit-gd writes each run's checkpoints in its own folder",
+    ),
+    f"{LINEAR} --checkpoint.dirpath {NOT_GATE_CKPT.rpartition('/')[0]}": (
+        1,
+        f"--checkpoint.dirpath {NOT_GATE_CKPT.rpartition('/')[0]}: lit-gd writes each run's checkpoints in",
+    ),
+    f"{LINEAR} --checkpoint.filename ../../escape": (
+        1,
+        "--checkpoint.filename ../../escape: give a file name without folders, such as best-{epoch}",
+    ),
+    f"{LINEAR} --checkpoint.filename '{{epoch:abc}}'": (
+        1,
+        "--checkpoint.filename '{epoch:abc}': Lightning cannot fill it in (Invalid format specifier",
+    ),
     # run names
     f"{LINEAR} --run_name 'a b'": (1, "--run_name 'a b': a run name is 1 to 80 of the characters"),
     f"{LINEAR} --run_name ../../elsewhere": (1, "--run_name '../../elsewhere': a run name is 1 to 80 of"),
@@ -218,6 +256,32 @@ CASES = {
         "--optimizer Adam: Invalid learning rate: -1.0 (see torch.optim.Adam)",
     ),
     f"{LINEAR} --optimizer SGD --optimizer.momentum -2": (1, "--optimizer SGD: Invalid momentum value: -2.0"),
+    f"{LINEAR} --optimizer LBFGS --optimizer.line_search_fn wolfe": (
+        1,
+        "--optimizer LBFGS: only 'strong_wolfe' is supported (see torch.optim.LBFGS)",
+    ),
+    f"{LINEAR} --optimizer SGD --lr_scheduler StepLR --lr_scheduler.step_size 0": (
+        1,
+        "--lr_scheduler StepLR: integer modulo by zero (see torch.optim.lr_scheduler.StepLR)",
+    ),
+    f"{LINEAR} --optimizer SGD --lr_scheduler ReduceLROnPlateau --lr_scheduler.monitor val/loss"
+    " --lr_scheduler.factor 2": (
+        1,
+        "--lr_scheduler ReduceLROnPlateau: Factor should be < 1.0. (see torch.optim.lr_scheduler.ReduceLROnPlateau)",
+    ),
+    # lit-gd's own counts
+    f"{LINEAR} --histograms.every_n_steps -1": (
+        1,
+        "--histograms.every_n_steps must be a whole number of at least 0, got -1",
+    ),
+    f"{LINEAR} --step_logger.flush_every_n_steps 0": (
+        1,
+        "--step_logger.flush_every_n_steps must be a whole number of at least 1, got 0",
+    ),
+    f"{LINEAR} --dead_relu.patience -1": (
+        1,
+        "--dead_relu.patience must be a whole number of at least 1, got -1",
+    ),
     f"{LINEAR} --saturation.action panic": (2, "--saturation.action panic: expected 'warn', 'stop'"),
     f"{LINEAR} --seed_everything abc": (2, "--seed_everything abc: expected bool or int"),
     f"{LINEAR} --data.standardize maybe": (2, "--data.standardize maybe: expected bool"),
@@ -231,6 +295,7 @@ CASES = {
 @pytest.fixture
 def bad_files():
     Path("typo.yaml").write_text("trainer:\n  max_epoch: 3\n")
+    Path("section.yaml").write_text("checkpoint: 5\n")
     Path("notes.ckpt").write_text("not a checkpoint")
     torch.save({"weights": torch.zeros(2)}, "foreign.ckpt")
     torch.save({"state_dict": {}, "payload": Path(".")}, "pickled.ckpt")  # loading it would run code
@@ -277,3 +342,15 @@ def test_mismatched_shapes_never_meet_in_a_loss(capsys):
 
     with pytest.raises(ValueError, match=r"predicts shape \(2, 1\) but the targets have shape \(2,\)"):
         NotGate().model_step((torch.tensor([[0.0], [1.0]]), torch.tensor([1.0, 0.0])))
+
+
+def test_a_device_count_refused_by_its_type_is_one_line(capsys):
+    """Lightning refuses ``--trainer.devices -2`` on the CPU with a TypeError, not a ValueError (the table's
+    runs are pinned to one CPU device, so it is run here without that preset)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(shlex.split(f"{LINEAR} --trainer.accelerator cpu --trainer.devices -2"))
+    stderr = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "lit-gd: error: `devices` selected with `CPUAccelerator` should be an int > 0."
+    )
