@@ -61,6 +61,7 @@ from lit_gd.flags import (
     check_validation_interval,
     condense_instantiation_error,
     condense_parse_error,
+    config_file_problem,
     constructor_default,
     hint,
     import_class,
@@ -207,6 +208,8 @@ class LitGdCLI(LightningCLI):
             super().parse_arguments(parser, args)
         except ArgumentError as error:  # condensed here, where the parser can say which flags exist
             message = condense_parse_error(str(error))
+            if "config" in message and isinstance(args, list):  # which file, where jsonargparse names none
+                message = config_file_problem(args) or message
             raise ArgumentError(None, message + hint(message, parser)) from None
         self.argv = list(args) if isinstance(args, (list, tuple)) else sys.argv[1:]
         self.checkpoint: dict | None = None

@@ -24,6 +24,17 @@ def batches_of(points: int, batch_size: int | None) -> int:
     return math.ceil(points / (batch_size or points))
 
 
+def check_finite(what: str, values: Tensor) -> None:
+    """Numbers the user gave (``--data.x``, ``--data.predict_inputs``): an inf or NaN among them trains into
+    NaN at the first step, which the divergence guard would blame on the learning rate, or predicts NaN."""
+    bad = (~torch.isfinite(values)).nonzero()
+    if len(bad):
+        raise InputError(
+            f"{what}: row {bad[0, 0].item()} holds {values[tuple(bad[0])].item()}: every value must be a"
+            " finite number"
+        )
+
+
 class BatchIndices(Sampler):
     """Yields one index per batch: a slice in order (a view, no copy) or a block of a permutation.
 
@@ -174,6 +185,8 @@ class TensorDataModule(LightningDataModule):
 
     def _split(self, inputs: Tensor, targets: Tensor) -> None:
         """The training, validation and test sets, each standardised if asked."""
+        check_finite("--data: the inputs", inputs)
+        check_finite("--data: the targets", targets)
         size = len(inputs)
         held_out = {"val": round(size * self.val_fraction), "test": round(size * self.test_fraction)}
         asked_but_empty = (self.val_fraction and not held_out["val"]) or (
@@ -228,6 +241,7 @@ class TensorDataModule(LightningDataModule):
                 f"--data.predict_inputs must be rows of {self.num_features} number(s), got shape "
                 f"{tuple(inputs.shape)}"
             )
+        check_finite("--data.predict_inputs", inputs)
         return inputs
 
     def train_dataloader(self) -> ResumableLoader:

@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 import torch
+import yaml
 from jsonargparse import ArgumentParser, Namespace
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -66,6 +67,36 @@ def condense_instantiation_error(message: str) -> str | None:
     classes = dict.fromkeys(path.rpartition(".")[2] for path in re.findall(r"class_path='([\w.]+)'", message))
     if first and classes:
         return f"{', '.join(classes)}: {' '.join(first[1].split())}"
+    return None
+
+
+def config_file_problem(args: list[str]) -> str | None:
+    """After jsonargparse found a config file it could not read ("Unexpected config", "Problems parsing
+    config", naming no file): the first ``--config`` file given that is empty, not YAML, or not a mapping
+    of settings, and where; None where each reads as settings."""
+    files = [value for flag, value in zip(args, args[1:], strict=False) if flag == "--config"]
+    files += [arg.partition("=")[2] for arg in args if arg.startswith("--config=")]
+    for name in files:
+        try:
+            text = Path(name).read_text()
+            settings = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError):  # jsonargparse names a file it cannot open
+            continue
+        except yaml.MarkedYAMLError as error:  # where the problem was found, and what it was inside
+            parts = [(error.context, error.context_mark), (error.problem, error.problem_mark)]
+            where = ", ".join(
+                f"{what} (line {mark.line + 1}, column {mark.column + 1})"
+                for what, mark in parts
+                if what and mark
+            )
+            return f"--config {name} is not YAML: {where}"
+        except yaml.YAMLError as error:
+            return f"--config {name} is not YAML: {error}"
+        example = "such as 'trainer: {max_epochs: 10}'"
+        if not text.strip():
+            return f"--config {name} is empty: give settings, {example}"
+        if not isinstance(settings, dict):
+            return f"--config {name} holds {settings!r}, not settings ({example})"
     return None
 
 

@@ -241,6 +241,11 @@ class GradientDescentExample(LightningModule):
         self.trainer.accumulate_grad_batches = self.accumulate_grad_batches
         skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.gradient_clip_val)  # clips only
         self._validates = self.trainer.enable_validation  # a chain of checks: read once
+        for name, param in self.named_parameters():  # --model.w 1e400: not a learning rate's doing
+            if not torch.isfinite(param).all():
+                raise InputError(
+                    f"the model's {name} starts at {param.tolist()}: give finite starting values"
+                )
 
     def training_step(self, dataloader_iter) -> None:
         """One batch: its loss and gradient, and, at the last batch of every ``accumulate_grad_batches`` and

@@ -36,6 +36,11 @@ CASES = {
         1,
         "--data.samples must be a whole number of",
     ),
+    f"{LINEAR} --data.x '[1e400, 2, 3, 4]'": (
+        1,
+        "--data: the inputs: row 0 holds inf: every value must be a finite number",
+    ),
+    f"{LINEAR} --model.w 1e400": (1, "the model's w starts at inf: give finite starting values"),
     f"{LINEAR} --data.x '[1, 2]'": (1, "--data.x has 2 values but --data.y has 4: give one target per input"),
     # epochs and the trainer
     f"{LINEAR} --trainer.max_epochs -5": (
@@ -82,6 +87,15 @@ CASES = {
     f"{LINEAR} --seed_everything 99999999999999": (
         1,
         "--seed_everything 99999999999999: a seed is a whole number from 0 to 4294967295",
+    ),
+    f"{LINEAR} --config empty.yaml": (
+        2,
+        "--config empty.yaml is empty: give settings, such as 'trainer: {max_epochs: 10}'",
+    ),
+    f"{LINEAR} --config unclosed.yaml": (
+        2,
+        "--config unclosed.yaml is not YAML: while parsing a flow sequence (line 2, column 15), expected ',' or"
+        " ']', but got '<stream end>' (line 3, column 1)",
     ),
     f"{LINEAR} --config section.yaml": (
         1,
@@ -296,6 +310,8 @@ CASES = {
 def bad_files():
     Path("typo.yaml").write_text("trainer:\n  max_epoch: 3\n")
     Path("section.yaml").write_text("checkpoint: 5\n")
+    Path("empty.yaml").write_text("")
+    Path("unclosed.yaml").write_text("trainer:\n  max_epochs: [3\n")
     Path("notes.ckpt").write_text("not a checkpoint")
     torch.save({"weights": torch.zeros(2)}, "foreign.ckpt")
     torch.save({"state_dict": {}, "payload": Path(".")}, "pickled.ckpt")  # loading it would run code
@@ -327,13 +343,21 @@ def test_bad_input_one_line_error(command, bad_files, capsys):
     assert not [folder for folder in new_folders if folder.is_dir() and not any(folder.iterdir())]
 
 
-def test_predict_inputs_of_the_wrong_width(capsys):
+def test_predict_inputs_of_the_wrong_width_or_not_finite(capsys):
     lit_gd("fit --config configs/linear_regression.yaml --trainer.max_epochs 1")
     status, message = lit_gd_fails(
         "predict --config configs/linear_regression.yaml --ckpt_path last --data.predict_inputs '[[1, 2]]'",
         capsys,
     )
     assert message == "lit-gd: error: --data.predict_inputs must be rows of 1 number(s), got shape (1, 2)"
+    status, message = lit_gd_fails(
+        "predict --config configs/linear_regression.yaml --ckpt_path last --data.predict_inputs '[[1e400]]'",
+        capsys,
+    )
+    assert (
+        message
+        == "lit-gd: error: --data.predict_inputs: row 0 holds inf: every value must be a finite number"
+    )
 
 
 def test_mismatched_shapes_never_meet_in_a_loss(capsys):
