@@ -11,7 +11,9 @@ own batch (``training_step(dataloader_iter)``), stepping SGD by hand (manual opt
 that step with what ``Trainer(barebones=True)`` turns off turned off (barebones itself refuses a profiler);
 "same scalars" also writes, at every step, the scalars lit-gd logs (the loss, each parameter element and its
 gradient for models of at most 16 elements, the gradient norms) to TensorBoard through Lightning's
-``TensorBoardLogger.log_metrics``. In this process both write TensorBoard's events with lit_gd's C checksum
+``TensorBoardLogger.log_metrics``. Where the batch is the whole data set, each of lit-gd's steps is an epoch
+(the tutorials' epochs): "an epoch per pass" is Lightning alone with nothing logged, run so, the quickest
+Lightning with lit-gd's epochs. In this process both write TensorBoard's events with lit_gd's C checksum
 (``lit_gd.checksum``), the same bytes. Each measure's rows are timed together with its plain loop: one run of
 each to warm up, then nine rounds (the whole process: five) that run every one in turn, so that a load coming
 and going on the machine weighs on all alike; the table gives the medians, their ratio, and the range of the
@@ -146,16 +148,26 @@ class ReadyBatches:
 
 
 def lightning_frontier(
-    model: nn.Module, tensors: tuple[Tensor, Tensor], batch_size: int | None, epochs: int, logged: bool
+    model: nn.Module,
+    tensors: tuple[Tensor, Tensor],
+    batch_size: int | None,
+    epochs: int,
+    logged: bool,
+    epoch_per_pass: bool = False,
 ):
-    """Lightning alone: ``epochs`` passes over slices of the tensors in order, as one epoch."""
+    """Lightning alone: ``epochs`` passes over slices of the tensors in order, as one epoch, or as an epoch
+    each (``epoch_per_pass``: what lit-gd does, its epochs being the tutorials')."""
 
     def run() -> float:
         inputs, targets = tensors
         size = batch_size or len(inputs)
-        starts = range(0, len(inputs), size)
+        passes = 1 if epoch_per_pass else epochs
         batches = ReadyBatches(
-            [(inputs[i : i + size], targets[i : i + size]) for _ in range(epochs) for i in starts]
+            [
+                (inputs[i : i + size], targets[i : i + size])
+                for _ in range(passes)
+                for i in range(0, len(inputs), size)
+            ]
         )
         timer = EpochTimer()
         with (
@@ -176,7 +188,11 @@ def lightning_frontier(
             else:
                 settings |= {"logger": False, "log_every_n_steps": 0, "num_sanity_val_steps": 0}
             trainer = Trainer(
-                accelerator="cpu", max_epochs=1, callbacks=[timer], profiler=NullProfiler(), **settings
+                accelerator="cpu",
+                max_epochs=epochs // passes,
+                callbacks=[timer],
+                profiler=NullProfiler(),
+                **settings,
             )
             trainer.fit(FrontierModule(model, 0.01), batches)
         return timer.seconds
@@ -274,14 +290,18 @@ def main() -> None:
             row(name, [per(s) for s in seconds[name]], reference, unit, goal)
 
     def frontier(name: str, model: Callable[[], nn.Module], tensors, batch_size: int | None, epochs: int):
-        """The two frontier measures, each on a model of its own."""
+        """The frontier measures, each on a model of its own; for a full batch, where each of lit-gd's steps
+        is an epoch, also Lightning alone with nothing logged and an epoch per pass."""
+        kinds = [(True, "same scalars", False), (False, "nothing logged", False)]
+        if batch_size is None or batch_size >= len(tensors[0]):
+            kinds.append((False, "nothing logged, an epoch per pass", True))
         return [
             (
                 f"  frontier: Lightning alone, {what}{name}",
-                lightning_frontier(model(), tensors, batch_size, epochs, logged),
+                lightning_frontier(model(), tensors, batch_size, epochs, logged, epoch_per_pass),
                 "",
             )
-            for logged, what in ((True, "same scalars"), (False, "nothing logged"))
+            for logged, what, epoch_per_pass in kinds
         ]
 
     # Tiny full-batch ReLU regression (tutorial 001): 1000 one-step epochs, everything lit-gd logs.
