@@ -66,6 +66,7 @@ from lit_gd.flags import (
     hint,
     import_class,
     known_model,
+    set_in_config_files,
 )
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
 from lit_gd.logger import TensorBoardLoggerWithoutEpoch
@@ -309,8 +310,10 @@ class LitGdCLI(LightningCLI):
         if "lr" not in optimizer["init_args"] or model_class is None:
             return
         optimizer_lr = optimizer["init_args"]["lr"]
-        if not self._chosen("--optimizer.lr", optimizer_lr, import_class(optimizer["class_path"])):
-            optimizer["init_args"]["lr"] = lr  # the example's, from its config or --model.lr
+        given = self._chosen("--optimizer.lr", optimizer_lr, import_class(optimizer["class_path"]))
+        if not (given or set_in_config_files(self.argv, "optimizer", "lr")):
+            if self._chosen("--model.lr", lr, model_class):
+                optimizer["init_args"]["lr"] = lr
 
     def instantiate_trainer(self, **kwargs) -> Trainer:
         config = self._get(self.config_init, "trainer")

@@ -3,6 +3,7 @@ a bad value condensed to one line naming the flag, the value and what is allowed
 flag close to one that exists; the classes --model and --data offer; a look at an optimizer's settings
 before the run starts."""
 
+import contextlib
 import difflib
 import importlib
 import importlib.util
@@ -70,13 +71,28 @@ def condense_instantiation_error(message: str) -> str | None:
     return None
 
 
+def config_files(args: list[str]) -> list[str]:
+    """The ``--config`` files of a command line, in order."""
+    files = [value for flag, value in zip(args, args[1:], strict=False) if flag == "--config"]
+    return files + [arg.partition("=")[2] for arg in args if arg.startswith("--config=")]
+
+
+def set_in_config_files(args: list[str], section: str, key: str) -> bool:
+    """Whether a ``--config`` file of the command line sets ``key`` of ``section`` (``optimizer: {init_args:
+    {lr: 0.001}}``), even to its default, as a run's saved config.yaml does."""
+    for name in config_files(args):
+        with contextlib.suppress(OSError, UnicodeDecodeError, yaml.YAMLError):
+            part = (yaml.safe_load(Path(name).read_text()) or {}).get(section)
+            if isinstance(part, dict) and key in {**part, **(part.get("init_args") or {})}:
+                return True
+    return False
+
+
 def config_file_problem(args: list[str]) -> str | None:
     """After jsonargparse found a config file it could not read ("Unexpected config", "Problems parsing
     config", naming no file): the first ``--config`` file given that is empty, not YAML, or not a mapping
     of settings, and where; None where each reads as settings."""
-    files = [value for flag, value in zip(args, args[1:], strict=False) if flag == "--config"]
-    files += [arg.partition("=")[2] for arg in args if arg.startswith("--config=")]
-    for name in files:
+    for name in config_files(args):
         try:
             text = Path(name).read_text()
             settings = yaml.safe_load(text)
@@ -350,7 +366,8 @@ def check_checkpoint_files(config: Namespace) -> None:
             )
         if filename is None:
             continue
-        if filename in ("", ".", "..") or Path(filename).name != filename:
+        literal = re.sub(r"\{[^}]*\}", "", filename)  # what Lightning fills in may hold a slash (val/loss)
+        if filename in ("", ".", "..") or "/" in literal:
             raise InputError(
                 f"--{section}.filename {shlex.quote(filename)}: give a file name without folders, such as"
                 " best-{epoch}"

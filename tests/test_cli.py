@@ -126,16 +126,26 @@ def test_runs_without_tensorboard_or_as_a_quick_check_keep_to_logs():
     assert [folder.name for folder in Path("logs").iterdir()] == ["not_gate"]
 
 
-def test_a_replaced_optimizer_keeps_the_examples_learning_rate():
-    """``--optimizer SGD`` alone trains at the config's lr (0.01 for linear regression), not torch's
-    default; ``--optimizer.lr`` says otherwise."""
+def test_a_replaced_optimizer_takes_the_lr_chosen_for_the_model_or_keeps_its_own():
+    """``--optimizer`` without ``--optimizer.lr``: the model's lr where one was chosen, the optimizer's own
+    default otherwise (LBFGS's 1), and an lr given for the optimizer in a config, even torch's default, as
+    given (a run's saved config.yaml reruns it)."""
+    Path("adam.yaml").write_text("optimizer:\n  class_path: torch.optim.Adam\n  init_args:\n    lr: 0.001\n")
     for flags, lr in (
-        ("--optimizer SGD", 0.01),
-        ("--optimizer Adam", 0.01),
-        ("--optimizer SGD --optimizer.lr 0.2", 0.2),
+        ("--optimizer LBFGS", 1.0),
+        ("--optimizer SGD --model.lr 0.05", 0.05),
+        ("--optimizer SGD --model.lr 0.05 --optimizer.lr 0.2", 0.2),
+        ("--config adam.yaml --model.lr 0.05", 0.001),
     ):
         cli = run_cli(["--config", "configs/linear_regression.yaml", *shlex.split(flags)], run=False)
-        assert cli.model.configure_optimizers().param_groups[0]["lr"] == lr
+        assert cli.model.configure_optimizers().param_groups[0]["lr"] == lr, flags
+
+
+def test_checkpoint_names_may_hold_lit_gds_metrics():
+    """``val/loss`` holds a slash: a filename that names it is no folder (Lightning fills it in)."""
+    flags = ["--checkpoint.filename", "best-{val/loss:.3f}", "--checkpoint.auto_insert_metric_name", "false"]
+    cli = run_cli(["--config", "configs/linear_regression.yaml", *flags], run=False)
+    assert cli.trainer.checkpoint_callback.filename == "best-{val/loss:.3f}"
 
 
 def test_validation_by_time_runs():
