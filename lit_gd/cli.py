@@ -50,6 +50,7 @@ from lit_gd.failures import (
 from lit_gd.flags import (
     as_flag,
     check_checkpoint_files,
+    check_checkpointing,
     check_counts,
     check_limits,
     check_optimizer_settings,
@@ -326,6 +327,7 @@ class LitGdCLI(LightningCLI):
         check_validation_interval(config.get("check_val_every_n_epoch"))
         check_limits(config)
         check_overfit_batches(config.get("overfit_batches"))
+        check_checkpointing(config.get("enable_checkpointing"))
         logger = config.get("logger")
         if config.get("fast_dev_run"):  # Lightning's check of a few batches, which logs and keeps nothing
             kwargs["logger"] = False

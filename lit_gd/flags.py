@@ -339,6 +339,16 @@ def check_seed(seed: int | bool | None) -> None:
         )
 
 
+def check_checkpointing(enable_checkpointing: bool | None) -> None:
+    """``--trainer.enable_checkpointing false``: Lightning then refuses the ModelCheckpoints that lit-gd
+    gives every run, naming them as if the user had; which flags turn those off is lit-gd's to say."""
+    if enable_checkpointing is False:
+        raise InputError(
+            "--trainer.enable_checkpointing false: lit-gd's checkpoints are its own; to keep none, give"
+            " --checkpoint.save_top_k 0 --last_checkpoint.save_last false"
+        )
+
+
 def check_overfit_batches(overfit_batches: int | float | None) -> None:
     """Lightning overfits by making a new ``DataLoader`` of the training batches; lit-gd hands it ready
     batches (``ResumableLoader``), which Lightning refuses with a traceback as training starts."""

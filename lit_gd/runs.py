@@ -194,6 +194,10 @@ def newest_checkpoint(example: str) -> Path:
 def read_checkpoint(path: str | Path, resumable: bool) -> dict:
     """A checkpoint that Lightning wrote, loaded as tensors and plain data (``weights_only``: nothing in it
     runs); ``resumable``: one that training can go on from, not only its weights."""
+    if Path(path).is_dir():
+        found = sorted(Path(path).glob("*.ckpt")) + sorted(Path(path).glob("checkpoints/*.ckpt"))  # a run's
+        inside = f", such as {found[-1]}" if found else ""
+        raise InputError(f"--ckpt_path {path} is a folder: give a checkpoint file{inside}")
     if not Path(path).is_file():
         raise InputError(
             f"--ckpt_path {path}: no such file (or 'last' for the newest run's newest checkpoint)"

@@ -229,6 +229,16 @@ CASES = {
         "--ckpt_path last: the newest run of not_gate, logs/not_gate/001-defaults, left no checkpoint; the newest that did is",
     ),
     f"{LINEAR} --ckpt_path ''": (1, "--ckpt_path '': give a checkpoint file, or 'last'"),
+    f"{NOT_GATE} --ckpt_path logs/not_gate/000-max_epochs=1": (
+        1,
+        "--ckpt_path logs/not_gate/000-max_epochs=1 is a folder: give a checkpoint file, such as"
+        " logs/not_gate/000-max_epochs=1/checkpoints/last.ckpt",
+    ),
+    f"{LINEAR} --trainer.enable_checkpointing false": (
+        1,
+        "--trainer.enable_checkpointing false: lit-gd's checkpoints are its own; to keep none, give"
+        " --checkpoint.save_top_k 0 --last_checkpoint.save_last false",
+    ),
     f"predict --config configs/not_gate.yaml --ckpt_path {NOT_GATE_CKPT} --trainer.num_nodes 2": (
         1,
         "predict writes one table of predictions from one process, not 2: give --trainer.devices 1 (and"
