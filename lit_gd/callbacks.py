@@ -160,9 +160,10 @@ class StepLogger(Callback):
 
     def series(self, tag: str) -> np.ndarray:
         """Every value written so far for ``tag``, one per step."""
-        if tag not in self.tags:
-            raise NotLogged(f"{tag} is not logged (max_param_elements {self.max_param_elements})")
-        column = self.tags.index(tag)
+        try:
+            column = self.tags.index(tag)
+        except ValueError:
+            raise NotLogged(f"{tag} is not logged (max_param_elements {self.max_param_elements})") from None
         return np.concatenate([table[:, column] for table in self._written]) if self._written else np.empty(0)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:

@@ -50,16 +50,14 @@ from lit_gd.failures import (
 from lit_gd.flags import (
     as_flag,
     check_checkpoint_files,
-    check_checkpointing,
     check_counts,
-    check_limits,
     check_optimizer_settings,
-    check_overfit_batches,
     check_profiler,
+    check_sections,
     check_seed,
     check_stepping,
+    check_trainer_settings,
     check_validation_batch,
-    check_validation_interval,
     condense_instantiation_error,
     condense_parse_error,
     config_file_problem,
@@ -217,12 +215,7 @@ class LitGdCLI(LightningCLI):
         self.checkpoint: dict | None = None
         subcommand = self.config.get("subcommand")
         config = self.config.get(subcommand or "", {})
-        for section in ("trainer", *self.SECTIONS):  # jsonargparse takes a config's `trainer: 5` as given
-            if section in config and not isinstance(config[section], Namespace):
-                raise InputError(
-                    f"{section}: {config[section]!r} in a config: give its settings, one per line under it"
-                    f" ({section}:, then '  <setting>: <value>')"
-                )
+        check_sections(config, ["trainer", *self.SECTIONS])
         check_seed(config.get("seed_everything"))
         if config.get("ckpt_path") == "":
             raise InputError(
@@ -324,10 +317,7 @@ class LitGdCLI(LightningCLI):
             config.get("gradient_clip_val"),
             config.get("gradient_clip_algorithm"),
         )
-        check_validation_interval(config.get("check_val_every_n_epoch"))
-        check_limits(config)
-        check_overfit_batches(config.get("overfit_batches"))
-        check_checkpointing(config.get("enable_checkpointing"))
+        check_trainer_settings(config)
         logger = config.get("logger")
         if config.get("fast_dev_run"):  # Lightning's check of a few batches, which logs and keeps nothing
             kwargs["logger"] = False

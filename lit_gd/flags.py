@@ -265,6 +265,26 @@ def check_stepping(
     return batches, gradient_clip_val, algorithm
 
 
+def check_sections(config: Namespace, sections: list[str]) -> None:
+    """Each of ``sections`` of a parsed config holds settings: jsonargparse takes a config's ``trainer: 5``
+    as given, and the run would fail on it later with a traceback."""
+    for section in sections:
+        if section in config and not isinstance(config[section], Namespace):
+            raise InputError(
+                f"{section}: {config[section]!r} in a config: give its settings, one per line under it"
+                f" ({section}:, then '  <setting>: <value>')"
+            )
+
+
+def check_trainer_settings(config: Namespace) -> None:
+    """The trainer's settings that Lightning takes without a word, or refuses only once training has
+    started, checked before a run folder is claimed."""
+    check_validation_interval(config.get("check_val_every_n_epoch"))
+    check_limits(config)
+    check_overfit_batches(config.get("overfit_batches"))
+    check_checkpointing(config.get("enable_checkpointing"))
+
+
 def check_validation_interval(every: int | None) -> None:
     """``--trainer.check_val_every_n_epoch``, which Lightning takes as given and divides by."""
     if every is not None and every < 1:
