@@ -18,9 +18,10 @@ from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.plugins.hparams.summary_v2 import Discrete, Metric, hparams_pb
 from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
+from torch.utils.tensorboard.summary import histogram
 
 from lit_gd.errors import TrainingStopped
-from lit_gd.logger import remote_event_file
+from lit_gd.logger import event_writing
 from lit_gd.module import GradientDescentExample, NotLogged, skip_hooks_this_fit
 from lit_gd.runs import first_free
 
@@ -137,17 +138,11 @@ class StepLogger(Callback):
     @rank_zero_only
     def _write_tensorboard(self, logger: TensorBoardLogger, table: list[list[float]]) -> None:
         """Each step as one TensorBoard event holding all its values, filled into one event made once per
-        flush (``add_summary`` would copy the summary into a new one at every step), and handed straight to
-        the event file's ``RecordWriter``, which frames it as TensorBoard does. ``add_event`` passes each
-        event through the writer's thread: a lock, a queue and a thread switch, some 10 us of every step
-        of a tiny run. ``log_metrics`` writes the same scalars as an event per value."""
+        flush (``add_summary`` would copy the summary into a new one at every step), and written from this
+        thread (``event_writing``), framed as TensorBoard frames it: the writer's thread would cost some 10
+        us of every step of a tiny run. ``log_metrics`` writes the same scalars as an event per value."""
         prefix = f"{logger._prefix}{logger.LOGGER_JOIN_CHAR}" if logger._prefix else ""  # as log_metrics does
-        events = logger.experiment._get_file_writer().event_writer  # as Lightning's own log_hyperparams does
-        if remote_event_file(events):  # flushed by the thread: written there, as add_event does
-            write = events._async_writer.write
-        else:
-            events.flush()  # what the thread holds first, in order; it then has nothing to write
-            write = events._async_writer._writer.write
+        write = event_writing(logger.experiment)
         constants = [Summary.Value(tag=prefix + tag, simple_value=v) for tag, v in self.constants.items()]
         values = [Summary.Value(tag=prefix + tag) for tag in self.tags] + constants
         event = Event(summary=Summary(value=values))
@@ -186,48 +181,82 @@ class ParameterHistograms(Callback):
     every parameter of at least ``min_elements`` elements, as they are just before the optimizer step, every
     ``every_n_steps`` steps (0: never). A histogram of a handful of values is a spike per step: the step
     scalars show those better. Their own tags: TensorBoard shows a tag under one plugin only, and
-    ``param/w`` is a scalar."""
+    ``param/w`` is a scalar.
 
-    def __init__(self, every_n_steps: int = 25, min_elements: int = 8):
+    As the step logger does with its rows, the values are copied on the model's device, with no host
+    synchronisation, and written every ``flush_every_n_steps`` steps (sooner once they hold a million
+    values) and when training ends or fails: one transfer to the host for all of them, and numpy's
+    histogram code, run cold when a step comes between every two calls, taken once a flush.
+    """
+
+    MAX_PENDING_VALUES = 2**20  # a large model's copies are written before they hold more
+
+    def __init__(self, every_n_steps: int = 25, min_elements: int = 8, flush_every_n_steps: int = 100):
         """
         Args:
-            every_n_steps: how often, in optimizer steps, the histograms are written; 0 turns them off.
+            every_n_steps: how often, in optimizer steps, the histograms are drawn; 0 turns them off.
             min_elements: draw only the parameters of at least this many elements.
+            flush_every_n_steps: how many steps' histograms are kept before they are written.
         """
         self.every_n_steps = every_n_steps
         self.min_elements = min_elements
+        self.flush_every_n_steps = flush_every_n_steps
         self._params: list[tuple[str, Tensor]] = []
+        self._pending: list[tuple[int, list[Tensor]]] = []  # (step, copies of each parameter and gradient)
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # listed once, as the StepLogger does
         self._params = [(n, p) for n, p in pl_module.named_parameters() if p.numel() >= self.min_elements]
         skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.every_n_steps or not self._params)
+        self._pending.clear()
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
-        if not self.every_n_steps or trainer.global_step % self.every_n_steps:
-            return
-        writer = tensorboard_writer(trainer)
-        if writer is None or trainer.global_rank:
-            return
-        # 30 buckets, TensorBoard's own default (DEFAULT_BUCKET_COUNT of its histogram summaries). torch's
-        # default lays some 1500 fixed edges: a 10 KB event, about 1 ms, for a 16-value tensor.
         step = trainer.global_step
-        for name, param in self._params:
-            for kind, values in (("param", param.detach()), ("grad", param.grad)):
-                self._write(writer, f"histogram/{kind}/{name}", values, step)
+        if step % self.every_n_steps or trainer.global_rank or tensorboard_writer(trainer) is None:
+            return
+        with torch.no_grad():
+            self._pending.append((step, [v.detach().clone() for _, p in self._params for v in (p, p.grad)]))
+        held = sum(values.numel() for values in self._pending[-1][1]) * len(self._pending)
+        if (
+            len(self._pending) * self.every_n_steps >= self.flush_every_n_steps
+            or held >= self.MAX_PENDING_VALUES
+        ):
+            self.flush(trainer)
+
+    def flush(self, trainer: Trainer) -> None:
+        """Write the kept histograms, in the order of their steps."""
+        if not self._pending:
+            return
+        copies = [values.reshape(-1) for _, step_copies in self._pending for values in step_copies]
+        on_host = torch.cat(copies).cpu().split([len(values) for values in copies])
+        tags = [f"histogram/{kind}/{name}" for name, _ in self._params for kind in ("param", "grad")]
+        write = event_writing(tensorboard_writer(trainer))
+        for index, (step, _) in enumerate(self._pending):
+            for tag, values in zip(tags, on_host[index * len(tags) : (index + 1) * len(tags)], strict=True):
+                summary = self.histogram(tag, values)
+                if summary is not None:  # the event add_histogram makes, written from this thread
+                    write(Event(summary=summary, step=step, wall_time=time.time()).SerializeToString())
+        self._pending.clear()
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.flush(trainer)
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        self.flush(trainer)
 
     @staticmethod
-    def _write(writer: SummaryWriter, tag: str, values: Tensor, step: int) -> None:
-        """One histogram, in float64 so that huge values still get 30 distinct bucket edges; values that
-        are not all finite have no histogram (the divergence guard speaks for them), nor do values so large
-        and alike that no 30 buckets of them can be told apart."""
+    def histogram(tag: str, values: Tensor) -> Summary | None:
+        """The summary ``add_histogram(tag, values, bins=30)`` writes: 30 buckets, TensorBoard's own default
+        (torch's lays some 1500 fixed edges, a 10 KB event for a 16-value tensor). In float64, so that huge
+        values still get 30 distinct bucket edges. None for values that are not all finite (the divergence
+        guard speaks for them) or so large and alike that no 30 buckets of them can be told apart."""
         values = values.double()
         if not torch.isfinite(values).all():
-            return
+            return None
         try:
-            writer.add_histogram(tag, values, step, bins=30)
+            return histogram(tag, values, bins=30)
         except ValueError:  # numpy: "Too many bins for data range"
-            return
+            return None
 
 
 class FigureLogger(Callback):

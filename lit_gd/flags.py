@@ -334,6 +334,7 @@ COUNTS = {
     "step_logger.flush_every_n_steps": 1,
     "histograms.every_n_steps": 0,
     "histograms.min_elements": 1,
+    "histograms.flush_every_n_steps": 1,
     "figures.every_n_epochs": 0,
     "dead_relu.patience": 1,
     "saturation.patience": 1,

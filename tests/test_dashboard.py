@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import metadata as custom_scalar_metadata
 from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+from torch.utils.tensorboard import SummaryWriter
 
 from lit_gd.callbacks import ParameterHistograms
 from lit_gd.examples import EXAMPLES
@@ -280,6 +282,37 @@ def test_histograms_of_tensors_of_any_size_on_request():
     assert sorted(events(run).Tags()["histograms"]) == sorted(
         f"histogram/{kind}/{name}" for kind in ("param", "grad") for name in names
     )
+
+
+def test_histograms_are_those_tensorboard_writes(tmp_path):
+    """lit-gd writes each histogram event itself: at every step, each is the one ``add_histogram`` (bins=30)
+    writes for the parameter's values at that step, which the step scalars give for a small model."""
+    run = fit_cli(
+        "two_layer", "--trainer.max_epochs 3 --histograms.every_n_steps 1 --histograms.min_elements 1"
+    )
+    logged, steps = events(run), scalars(run)
+    reference = SummaryWriter(tmp_path)
+    for name, elements in EXPECTED["two_layer"].parameters.items():
+        columns = sorted(tag for tag in steps if re.fullmatch(rf"param/{re.escape(name)}(\.\d+)*", tag))
+        assert len(columns) == elements
+        for step in range(3):
+            value = torch.tensor([steps[tag][step][1] for tag in columns], dtype=torch.float64)
+            reference.add_histogram(name, value, step, bins=30)
+    reference.close()
+    expected = events(tmp_path)
+    for name in EXPECTED["two_layer"].parameters:
+        ours = [(event.step, event.histogram_value) for event in logged.Histograms(f"histogram/param/{name}")]
+        assert ours == [(event.step, event.histogram_value) for event in expected.Histograms(name)]
+
+
+def test_histograms_kept_for_a_later_write_survive_a_failed_run(capsys):
+    """Histograms are written every 100 steps by default: a run that diverges at step 3 writes the ones it
+    kept as it stops (those of steps 0 and 1: at step 2 w is some 1e15, which 30 buckets can't split)."""
+    flags = "--model.lr 1e6 --histograms.every_n_steps 1 --histograms.min_elements 1"
+    status, _ = lit_gd_fails(f"fit --config configs/linear_regression.yaml {flags}", capsys)
+    record = events(latest_run("linear_regression"))
+    assert status == 1
+    assert [event.step for event in record.Histograms("histogram/param/w")] == [0, 1]
 
 
 def test_everything_extra_switches_off():

@@ -302,6 +302,10 @@ CASES = {
         1,
         "--step_logger.flush_every_n_steps must be a whole number of at least 1, got 0",
     ),
+    f"{LINEAR} --histograms.flush_every_n_steps 0": (
+        1,
+        "--histograms.flush_every_n_steps must be a whole number of at least 1, got 0",
+    ),
     f"{LINEAR} --dead_relu.patience -1": (
         1,
         "--dead_relu.patience must be a whole number of at least 1, got -1",
