@@ -27,6 +27,9 @@ from lit_gd.examples import EXAMPLES
 from lit_gd.module import GradientDescentExample
 from lit_gd.profiler import LIGHTNING_PROFILERS
 
+# the list types jsonargparse names in its messages, as a user writes a list on the command line
+LIST_TYPES = {"collections.abc.Sequence": "a list, such as [1,2,3]", "list": "a list, such as [1,2,3]"}
+
 
 def condense_parse_error(message: str) -> str:
     """jsonargparse explains a bad value over a dozen lines (every type of a union it tried); the user needs
@@ -36,21 +39,30 @@ def condense_parse_error(message: str) -> str:
     if section and unknown_class and section[1] in ("model", "data"):
         choices = ", ".join(sorted(cls.__name__ for cls in CHOICES[section[1]]))
         return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
-    nested = re.findall(r"NestedArg\(key='([\w.]+)', val='(.*?)'\)", message)
+    # a flag's value as jsonargparse shows it: quoted where it is a string, as parsed where not ([1.0, 'nan'])
+    nested = re.findall(r"NestedArg\(key='([\w.]+)', val=(?:'(.*?)'|(.*?))\)$", message, re.MULTILINE)
     given = re.search(r"(?:Got|Given) value: (.*)", message)
     if section and (nested or given):
-        flag, value = (
-            (f"--{section[1]}.{nested[-1][0]}", nested[-1][1]) if nested else (f"--{section[1]}", given[1])
-        )
+        if nested:
+            key, text, parsed = nested[-1]
+            flag, value = f"--{section[1]}.{key}", text or parsed
+        else:
+            flag, value = f"--{section[1]}", given[1]
+        # the element refused, where the value holds several (--data.y [1, nan]): named after what is allowed
+        element = f", got {given[1]}" if nested and given and given[1] != value else ""
         unknown_argument = re.search(r"class_path '([\w.]+)':\s+Option '(\w+)' is not accepted", message)
         if unknown_argument:
             return f"{flag} {value}: {_no_such_argument(flag, *unknown_argument.groups())}"
-        expected = re.findall(r"Expected a (<class '(\w+)'>|typing\.Literal\[(.*?)\])", message)
-        allowed = [name or literal for _, name, literal in expected if name != "NoneType"]
+        expected = re.findall(r"Expected a (<class '([\w.]+)'>|typing\.Literal\[(.*?)\])", message)
+        allowed = [
+            LIST_TYPES.get(name, name.rpartition(".")[2]) or literal
+            for _, name, literal in expected
+            if name != "NoneType"
+        ]
         allowed += [
             f"a string of the form {form}" for form in re.findall(r"with form (.*?) but got", message)
         ]
-        return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}"
+        return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}{element}"
     return " ".join(message.split())
 
 

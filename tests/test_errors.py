@@ -18,6 +18,8 @@ CASES = {
     f"{LINEAR} --model.lr -1": (1, "--model.lr must be a positive finite number, got -1.0"),
     f"{LINEAR} --model.lr 0": (1, "--model.lr must be a positive finite number, got 0.0"),
     f"{LINEAR} --model.lr nan": (2, "--model.lr nan: expected float"),
+    f"{LINEAR} --data.y [1,nan,3,4]": (2, "--data.y [1.0, 'nan', 3, 4]: expected float, got nan"),
+    f"{LINEAR} --data.y abc": (2, "--data.y abc: expected a list, such as [1,2,3]"),
     f"{LINEAR} --model.lr fast": (2, "--model.lr fast: expected float"),
     # batch size and data
     f"{LINEAR} --data.batch_size 0": (
