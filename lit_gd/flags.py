@@ -295,6 +295,18 @@ def check_trainer_settings(config: Namespace) -> None:
     check_limits(config)
     check_overfit_batches(config.get("overfit_batches"))
     check_checkpointing(config.get("enable_checkpointing"))
+    check_root_folder(config.get("default_root_dir"), config.get("logger"), config.get("fast_dev_run"))
+
+
+def check_root_folder(folder: str | None, logger, fast_dev_run) -> None:
+    """``--trainer.default_root_dir``, where Lightning puts what a run writes when its logger names no
+    folder: lit-gd's logger names the run's own folder under ``logs/``, so the setting would be ignored."""
+    if folder is not None and logger in (None, True) and not fast_dev_run:
+        raise InputError(
+            f"--trainer.default_root_dir {folder}: lit-gd keeps each run in logs/<example>/ of the folder it"
+            " is started in; start it from the folder that should hold logs/ (or give --trainer.logger"
+            " false to write no TensorBoard and keep the run's files in this folder)"
+        )
 
 
 def check_validation_interval(every: int | None) -> None:

@@ -124,6 +124,9 @@ def test_runs_without_tensorboard_or_as_a_quick_check_keep_to_logs():
         lit_gd("fit --config configs/linear_regression.yaml --trainer.fast_dev_run true")
     assert sorted(path.name for path in Path().iterdir()) == ["configs", "logs"]
     assert [folder.name for folder in Path("logs").iterdir()] == ["not_gate"]
+    # without TensorBoard, a folder of the user's choosing is Lightning's (with it, refused: test_errors)
+    lit_gd("fit --config configs/not_gate.yaml --trainer.logger false --trainer.default_root_dir mine")
+    assert (Path("mine") / "config.yaml").is_file() and (Path("mine") / "checkpoints" / "last.ckpt").is_file()
 
 
 def test_a_replaced_optimizer_takes_the_lr_chosen_for_the_model_or_keeps_its_own():

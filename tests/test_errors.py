@@ -236,6 +236,11 @@ CASES = {
         "--ckpt_path logs/not_gate/000-max_epochs=1 is a folder: give a checkpoint file, such as"
         " logs/not_gate/000-max_epochs=1/checkpoints/last.ckpt",
     ),
+    f"{LINEAR} --trainer.default_root_dir elsewhere": (
+        1,
+        "--trainer.default_root_dir elsewhere: lit-gd keeps each run in logs/<example>/ of the folder it is"
+        " started in",
+    ),
     f"{LINEAR} --trainer.enable_checkpointing false": (
         1,
         "--trainer.enable_checkpointing false: lit-gd's checkpoints are its own; to keep none, give"
