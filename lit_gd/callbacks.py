@@ -13,7 +13,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from tensorboard.compat.proto.event_pb2 import Event
-from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.plugins.hparams.summary_v2 import Discrete, Metric, hparams_pb
 from torch import Tensor
@@ -203,17 +203,23 @@ class ParameterHistograms(Callback):
         self.flush_every_n_steps = flush_every_n_steps
         self._params: list[tuple[str, Tensor]] = []
         self._pending: list[tuple[int, list[Tensor]]] = []  # (step, copies of each parameter and gradient)
+        self._drawn_step: int | None = None
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # listed once, as the StepLogger does
         self._params = [(n, p) for n, p in pl_module.named_parameters() if p.numel() >= self.min_elements]
         skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.every_n_steps or not self._params)
         self._pending.clear()
+        self._drawn_step = None
 
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer) -> None:
         step = trainer.global_step
-        if step % self.every_n_steps or trainer.global_rank or tensorboard_writer(trainer) is None:
+        # once a step: LBFGS evaluates the loss several times a step, the first at the step's parameters
+        if step % self.every_n_steps or step == self._drawn_step or trainer.global_rank:
             return
+        if tensorboard_writer(trainer) is None:  # nowhere to draw them
+            return
+        self._drawn_step = step
         with torch.no_grad():
             self._pending.append((step, [v.detach().clone() for _, p in self._params for v in (p, p.grad)]))
         held = sum(values.numel() for values in self._pending[-1][1]) * len(self._pending)
@@ -248,15 +254,26 @@ class ParameterHistograms(Callback):
     def histogram(tag: str, values: Tensor) -> Summary | None:
         """The summary ``add_histogram(tag, values, bins=30)`` writes: 30 buckets, TensorBoard's own default
         (torch's lays some 1500 fixed edges, a 10 KB event for a 16-value tensor). In float64, so that huge
-        values still get 30 distinct bucket edges. None for values that are not all finite (the divergence
-        guard speaks for them) or so large and alike that no 30 buckets of them can be told apart."""
-        values = values.double()
+        values still get 30 distinct bucket edges; values so large and alike that numpy can't split them in
+        30 (a single value past 1e14) get one bucket. None for values that are not all finite (the
+        divergence guard speaks for them)."""
+        values = values.double().reshape(-1)
         if not torch.isfinite(values).all():
             return None
         try:
             return histogram(tag, values, bins=30)
         except ValueError:  # numpy: "Too many bins for data range"
-            return None
+            least, most = values.min().item(), values.max().item()
+            counted = HistogramProto(
+                min=least,
+                max=most,
+                num=len(values),
+                sum=values.sum().item(),
+                sum_squares=values.dot(values).item(),
+                bucket_limit=[most],
+                bucket=[len(values)],
+            )
+            return Summary(value=[Summary.Value(tag=tag, histo=counted)])
 
 
 class FigureLogger(Callback):

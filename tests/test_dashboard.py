@@ -307,12 +307,24 @@ def test_histograms_are_those_tensorboard_writes(tmp_path):
 
 def test_histograms_kept_for_a_later_write_survive_a_failed_run(capsys):
     """Histograms are written every 100 steps by default: a run that diverges at step 3 writes the ones it
-    kept as it stops (those of steps 0 and 1: at step 2 w is some 1e15, which 30 buckets can't split)."""
+    kept as it stops, every step's, those of values too large for 30 buckets (w is some 1e15 at step 2, 1e21
+    at step 3) in one bucket."""
     flags = "--model.lr 1e6 --histograms.every_n_steps 1 --histograms.min_elements 1"
     status, _ = lit_gd_fails(f"fit --config configs/linear_regression.yaml {flags}", capsys)
     record = events(latest_run("linear_regression"))
     assert status == 1
-    assert [event.step for event in record.Histograms("histogram/param/w")] == [0, 1]
+    for tag in ("histogram/param/w", "histogram/grad/w", "histogram/param/b", "histogram/grad/b"):
+        assert [event.step for event in record.Histograms(tag)] == [0, 1, 2, 3]
+    last = record.Histograms("histogram/param/w")[-1].histogram_value
+    assert (last.num, list(last.bucket), list(last.bucket_limit)) == (1, [1], [last.max])
+
+
+def test_one_histogram_a_step_under_lbfgs():
+    """LBFGS evaluates the loss several times a step: the histogram is of the step's parameters, once."""
+    run = fit_cli(
+        "synthetic_regression", "--optimizer LBFGS --trainer.max_epochs 2 --histograms.every_n_steps 1"
+    )
+    assert [event.step for event in events(run).Histograms("histogram/param/linear.weight")] == [0, 1]
 
 
 def test_everything_extra_switches_off():
