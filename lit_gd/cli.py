@@ -53,6 +53,7 @@ from lit_gd.flags import (
     check_counts,
     check_optimizer_settings,
     check_profiler,
+    check_root_folder_free,
     check_sections,
     check_seed,
     check_stepping,
@@ -318,10 +319,12 @@ class LitGdCLI(LightningCLI):
             config.get("gradient_clip_algorithm"),
         )
         check_trainer_settings(config)
-        logger = config.get("logger")
+        logger, root = config.get("logger"), config.get("default_root_dir")
         if config.get("fast_dev_run"):  # Lightning's check of a few batches, which logs and keeps nothing
             kwargs["logger"] = False
-        elif logger in (None, True) or (logger is False and config.get("default_root_dir") is None):
+        elif logger is False and root is not None:  # no TensorBoard, the user's folder: Lightning's way
+            self._keep_config_beside_a_run(check_root_folder_free(Path(root), self.evaluating))
+        elif logger in (None, True, False):
             folder = self.run_folder = self._run_folder()
             if logger is False:  # no TensorBoard; the run's checkpoints and config in its folder all the same
                 kwargs["default_root_dir"] = folder
@@ -336,9 +339,7 @@ class LitGdCLI(LightningCLI):
                     if self.evaluating and self.checkpoint
                     else None,
                 )
-            if (folder / "config.yaml").exists():  # a fit run evaluated: beside its config, not over it
-                config_file = first_free(folder / f"{self.subcommand}-config.yaml")
-                self.save_config_kwargs = {**self.save_config_kwargs, "config_filename": config_file.name}
+            self._keep_config_beside_a_run(folder)
         given = config.get("callbacks") or []
         given = given if isinstance(given, list) else [given]
         # lit-gd's bar (Lightning's, drawn at most ten times a second) on a terminal, unless the bar is off or
@@ -375,6 +376,12 @@ class LitGdCLI(LightningCLI):
             if isinstance(callback, ModelCheckpoint):
                 skip_idle_checkpoint_hooks(callback, trainer)
         return trainer
+
+    def _keep_config_beside_a_run(self, folder: Path) -> None:
+        """A fit run evaluated: this command's config is saved beside the run's, not over it."""
+        if (folder / "config.yaml").exists():
+            config_file = first_free(folder / f"{self.subcommand}-config.yaml")
+            self.save_config_kwargs = {**self.save_config_kwargs, "config_filename": config_file.name}
 
     @property
     def evaluating(self) -> bool:

@@ -303,10 +303,24 @@ def check_root_folder(folder: str | None, logger, fast_dev_run) -> None:
     folder: lit-gd's logger names the run's own folder under ``logs/``, so the setting would be ignored."""
     if folder is not None and logger in (None, True) and not fast_dev_run:
         raise InputError(
-            f"--trainer.default_root_dir {folder}: lit-gd keeps each run in logs/<example>/ of the folder it"
-            " is started in; start it from the folder that should hold logs/ (or give --trainer.logger"
-            " false to write no TensorBoard and keep the run's files in this folder)"
+            f"--trainer.default_root_dir {shlex.quote(str(folder))}: lit-gd keeps each run in"
+            " logs/<example>/ of the folder it is started in; start it from the folder that should hold"
+            " logs/ (or give --trainer.logger false to write no TensorBoard and keep the run's files in"
+            " this folder)"
         )
+
+
+def check_root_folder_free(folder: Path, evaluating: bool) -> Path:
+    """``--trainer.default_root_dir`` without TensorBoard (``--trainer.logger false``): Lightning writes the
+    run's config and checkpoints there, and would refuse a second config with a traceback, or write over a
+    ``last.ckpt``. A fit needs a folder that holds no run; validate, test and predict write beside one."""
+    kept = [path for path in (folder / "config.yaml", folder / "checkpoints") if path.exists()]
+    if kept and not evaluating:
+        raise InputError(
+            f"--trainer.default_root_dir {shlex.quote(str(folder))} already holds a run ({kept[0]}): give a"
+            " folder of its own to every fit, or leave the setting out for a new folder under logs/"
+        )
+    return folder
 
 
 def check_validation_interval(every: int | None) -> None:

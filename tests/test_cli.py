@@ -20,7 +20,7 @@ from lit_gd.module import GradientDescentExample
 from lit_gd.profiler import NullProfiler
 from lit_gd.runs import claim_run_folder, release_run_folder
 from tests.examples import EXPECTED
-from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, run_folder, scalars
+from tests.helpers import CONFIGS, REPO, fit_cli, lit_gd, lit_gd_fails, run_folder, scalars
 
 
 def test_every_config_has_a_row():
@@ -109,7 +109,7 @@ def test_runs_never_overwrite_each_other():
     assert all((run / "checkpoints" / "last.ckpt").is_file() for run in (first, second))
 
 
-def test_runs_without_tensorboard_or_as_a_quick_check_keep_to_logs():
+def test_runs_without_tensorboard_or_as_a_quick_check_keep_to_logs(capsys):
     """Without a logger, Lightning writes a run's config and checkpoints in the current folder, where the
     next run's would meet them: lit-gd gives such a run its folder all the same. ``fast_dev_run``, Lightning's
     check of a few batches, keeps nothing anywhere."""
@@ -124,9 +124,23 @@ def test_runs_without_tensorboard_or_as_a_quick_check_keep_to_logs():
         lit_gd("fit --config configs/linear_regression.yaml --trainer.fast_dev_run true")
     assert sorted(path.name for path in Path().iterdir()) == ["configs", "logs"]
     assert [folder.name for folder in Path("logs").iterdir()] == ["not_gate"]
-    # without TensorBoard, a folder of the user's choosing is Lightning's (with it, refused: test_errors)
-    lit_gd("fit --config configs/not_gate.yaml --trainer.logger false --trainer.default_root_dir mine")
+    # without TensorBoard, a folder of the user's choosing is Lightning's (with it, refused: test_errors);
+    # a second fit there would write over the first's last.ckpt, an evaluation writes beside it
+    mine = "--trainer.logger false --trainer.default_root_dir mine"
+    lit_gd(f"fit --config configs/not_gate.yaml {mine}")
     assert (Path("mine") / "config.yaml").is_file() and (Path("mine") / "checkpoints" / "last.ckpt").is_file()
+    first = (Path("mine") / "checkpoints" / "last.ckpt").read_bytes()
+    status, message = lit_gd_fails(
+        f"fit --config configs/not_gate.yaml {mine} --trainer.max_epochs 9", capsys
+    )
+    assert (status, message) == (
+        1,
+        "lit-gd: error: --trainer.default_root_dir mine already holds a run (mine/config.yaml): give a folder"
+        " of its own to every fit, or leave the setting out for a new folder under logs/",
+    )
+    assert (Path("mine") / "checkpoints" / "last.ckpt").read_bytes() == first
+    lit_gd(f"test --config configs/not_gate.yaml {mine} --ckpt_path mine/checkpoints/last.ckpt")
+    assert (Path("mine") / "test-config.yaml").is_file()
 
 
 def test_a_replaced_optimizer_takes_the_lr_chosen_for_the_model_or_keeps_its_own():
