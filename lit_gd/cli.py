@@ -51,6 +51,7 @@ from lit_gd.flags import (
     as_flag,
     check_checkpoint_files,
     check_counts,
+    check_list_appends,
     check_optimizer_settings,
     check_profiler,
     check_root_folder_free,
@@ -205,6 +206,7 @@ class LitGdCLI(LightningCLI):
         return self._get(self.config_init, "step_logger")
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        check_list_appends(list(args) if isinstance(args, (list, tuple)) else sys.argv[1:])
         try:
             super().parse_arguments(parser, args)
         except ArgumentError as error:  # condensed here, where the parser can say which flags exist

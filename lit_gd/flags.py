@@ -100,6 +100,27 @@ def set_in_config_files(args: list[str], section: str, key: str) -> bool:
     return False
 
 
+def check_list_appends(args: list[str]) -> None:
+    """``--data.x+ 5`` appends to the list given before it, on the command line or in a config file. The
+    example's own points (its class's defaults) are not given: jsonargparse makes the list [5], and the run
+    trains on one point without a word."""
+    for index, word in enumerate(args):
+        append = re.fullmatch(r"--data\.(?:init_args\.)?(\w+)\+(=.*)?", word)
+        if not append:
+            continue
+        key = append[1]
+        before = rf"--data\.(?:init_args\.)?{key}(=.*)?"
+        given = any(re.fullmatch(before, earlier) for earlier in args[:index])
+        if given or set_in_config_files(args, "data", key):
+            continue
+        value = append[2][1:] if append[2] else " ".join(args[index + 1 : index + 2])
+        raise InputError(
+            f"--data.{key}+ {shlex.quote(value)}: appends to a list given before it, and none was (the"
+            f" example's own points are not): give the whole list, as --data.{key} [1,2,3]",
+            exit_code=2,
+        )
+
+
 def config_file_problem(args: list[str]) -> str | None:
     """After jsonargparse found a config file it could not read ("Unexpected config", "Problems parsing
     config", naming no file): the first ``--config`` file given that is empty, not YAML, or not a mapping
