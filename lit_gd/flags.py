@@ -46,8 +46,10 @@ def condense_parse_error(message: str) -> str:
         if nested:
             key, text, parsed = nested[-1]
             flag, value = f"--{section[1]}.{key}", text or parsed
-        else:
-            flag, value = f"--{section[1]}", given[1]
+        else:  # a section's settings as a mapping (--data '{x: [1, nan]}', a config file): the key refused
+            key = re.findall(r'Parser key "([\w.]+)"', message)[-1]  # within the section, or named from it
+            flag = f"--{key}" if key.startswith(section[1]) else f"--{section[1]}.{key}"
+            value = given[1]
         # the element refused, where the value holds several (--data.y [1, nan]): named after what is allowed
         element = f", got {given[1]}" if nested and given and given[1] != value else ""
         unknown_argument = re.search(r"class_path '([\w.]+)':\s+Option '(\w+)' is not accepted", message)

@@ -20,6 +20,7 @@ CASES = {
     f"{LINEAR} --model.lr nan": (2, "--model.lr nan: expected float"),
     f"{LINEAR} --data.y [1,nan,3,4]": (2, "--data.y [1.0, 'nan', 3, 4]: expected float, got nan"),
     f"{LINEAR} --data.y abc": (2, "--data.y abc: expected a list, such as [1,2,3]"),
+    f"{LINEAR} --data '{{x: [1, nan, 3, 4]}}'": (2, "--data.x nan: expected float"),  # a section as a mapping
     f"{LINEAR} --data.x+ 5 --data.y+ 10": (  # jsonargparse would train on the one point (5, 10)
         2,
         "--data.x+ 5: appends to a list given before it, and none was (the example's own points are not):"
