@@ -28,7 +28,8 @@ from lit_gd.module import GradientDescentExample
 from lit_gd.profiler import LIGHTNING_PROFILERS
 
 # the list types jsonargparse names in its messages, as a user writes a list on the command line
-LIST_TYPES = {"collections.abc.Sequence": "a list, such as [1,2,3]", "list": "a list, such as [1,2,3]"}
+A_LIST = "a list, such as [1,2,3]"
+LIST_TYPES = dict.fromkeys(["collections.abc.Sequence", "collections.abc.Iterable", "list", "tuple"], A_LIST)
 
 
 def condense_parse_error(message: str) -> str:
@@ -60,6 +61,15 @@ def condense_parse_error(message: str) -> str:
             LIST_TYPES.get(name, name.rpartition(".")[2]) or literal
             for _, name, literal in expected
             if name != "NoneType"
+        ]
+        if "Subtypes: [list[list[" in message:  # rows (--data.predict_inputs), not a flat list
+            allowed = ["rows, such as [[1,2],[3,4]]" if kind == A_LIST else kind for kind in allowed]
+        allowed += [
+            f"a list of {count} values" for count in re.findall(r"a tuple with (\d+) elements", message)
+        ]
+        allowed += [
+            f"a {base} class (its class path)"
+            for base in re.findall(r"Not a valid subclass of (\w+)", message)
         ]
         allowed += [
             f"a string of the form {form}" for form in re.findall(r"with form (.*?) but got", message)

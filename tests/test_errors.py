@@ -21,6 +21,18 @@ CASES = {
     f"{LINEAR} --data.y [1,nan,3,4]": (2, "--data.y [1.0, 'nan', 3, 4]: expected float, got nan"),
     f"{LINEAR} --data.y abc": (2, "--data.y abc: expected a list, such as [1,2,3]"),
     f"{LINEAR} --data '{{x: [1, nan, 3, 4]}}'": (2, "--data.x nan: expected float"),  # a section as a mapping
+    f"{LINEAR} --optimizer Adam --optimizer.betas [0.9]": (
+        2,
+        "--optimizer.betas [0.9]: expected a list of 2 values",
+    ),
+    f"{LINEAR} --lr_scheduler MultiStepLR --lr_scheduler.milestones abc": (
+        2,
+        "--lr_scheduler.milestones abc: expected a list, such as [1,2,3]",
+    ),
+    f"{LINEAR} --data.predict_inputs [1,2]": (
+        2,
+        "--data.predict_inputs [1, 2]: expected rows, such as [[1,2],[3,4]]",
+    ),
     f"{LINEAR} --data.x+ 5 --data.y+ 10": (  # jsonargparse would train on the one point (5, 10)
         2,
         "--data.x+ 5: appends to a list given before it, and none was (the example's own points are not):"
