@@ -13,6 +13,7 @@ import numpy
 import torch
 from jsonargparse import Namespace
 from lightning.pytorch import Trainer
+from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 
 from lit_gd.errors import InputError
@@ -256,8 +257,9 @@ def fit_summary(trainer: Trainer, model: GradientDescentExample) -> str:
             "  last validation: " + ", ".join(f"{name} {value:.4g}" for name, value in validation.items())
         )
     lines += [f"  {line}" for line in parameter_lines(model)]
-    if trainer.log_dir is not None and trainer.logger is not None:
-        lines.append(f"  TensorBoard: {installed_command('tensorboard')} --logdir {trainer.log_dir}")
+    log_dir = trainer.log_dir  # collective under DDP: read on every process
+    if log_dir is not None and any(isinstance(logger, TensorBoardLogger) for logger in trainer.loggers):
+        lines.append(f"  TensorBoard: {installed_command('tensorboard')} --logdir {log_dir}")
     return "\n".join(lines)
 
 

@@ -350,3 +350,11 @@ def test_train_metric_records_go_once_logged(epochs, kept):
         else []
     )
     assert cli.trainer.callback_metrics["train/mse"] > 0  # logged all the same
+
+
+def test_the_summary_points_to_tensorboard_only_where_it_was_written(capsys):
+    lit_gd("fit --config configs/not_gate.yaml --trainer.max_epochs 1")
+    assert "  TensorBoard: " in capsys.readouterr().out
+    csv = "--trainer.logger lightning.pytorch.loggers.CSVLogger --trainer.logger.save_dir csv"
+    lit_gd(f"fit --config configs/not_gate.yaml --trainer.max_epochs 1 {csv}")
+    assert "TensorBoard" not in capsys.readouterr().out
