@@ -175,6 +175,8 @@ def hint(message: str, parser: LightningArgumentParser) -> str:
     """After a parse error: the flag the user may have meant, or where every flag is listed."""
     if "; did you mean" in message:  # said already, among the arguments of the class named
         return ""
+    if ": expected " in message:  # a flag taken, its value refused (a class's given by path: not listed)
+        return ""
     hint = did_you_mean(message, known_flags(parser))
     if not hint and message.startswith("unrecognized arguments"):
         return " (--help lists every flag)"

@@ -382,6 +382,17 @@ def test_bad_input_one_line_error(command, bad_files, capsys):
     assert not [folder for folder in new_folders if folder.is_dir() and not any(folder.iterdir())]
 
 
+def test_a_refused_value_of_a_flag_that_exists_gets_no_did_you_mean(capsys):
+    """The flags of a class given by its path (a logger) are nowhere listed: the closest listed one, a
+    lit-gd flag, was offered for them."""
+    logger = "--trainer.logger CSVLogger --trainer.logger.save_dir csv"
+    status, message = lit_gd_fails(f"{LINEAR} {logger} --trainer.logger.flush_logs_every_n_steps [1]", capsys)
+    assert (status, message) == (
+        2,
+        "lit-gd: error: --trainer.logger.flush_logs_every_n_steps [1]: expected int or bool",
+    )
+
+
 def test_predict_inputs_of_the_wrong_width_or_not_finite(capsys):
     lit_gd("fit --config configs/linear_regression.yaml --trainer.max_epochs 1")
     status, message = lit_gd_fails(
