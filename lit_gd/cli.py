@@ -49,6 +49,7 @@ from lit_gd.failures import (
 )
 from lit_gd.flags import (
     as_flag,
+    as_typed,
     check_checkpoint_files,
     check_counts,
     check_list_appends,
@@ -206,15 +207,15 @@ class LitGdCLI(LightningCLI):
         return self._get(self.config_init, "step_logger")
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
-        check_list_appends(list(args) if isinstance(args, (list, tuple)) else sys.argv[1:])
+        self.argv = list(args) if isinstance(args, (list, tuple)) else sys.argv[1:]
+        check_list_appends(self.argv)
         try:
             super().parse_arguments(parser, args)
         except ArgumentError as error:  # condensed here, where the parser can say which flags exist
-            message = condense_parse_error(str(error))
-            if "config" in message and isinstance(args, list):  # which file, where jsonargparse names none
-                message = config_file_problem(args) or message
+            message = as_typed(condense_parse_error(str(error)), self.argv)
+            if "config" in message:  # which file, where jsonargparse names none
+                message = config_file_problem(self.argv) or message
             raise ArgumentError(None, message + hint(message, parser)) from None
-        self.argv = list(args) if isinstance(args, (list, tuple)) else sys.argv[1:]
         self.checkpoint: dict | None = None
         subcommand = self.config.get("subcommand")
         config = self.config.get(subcommand or "", {})

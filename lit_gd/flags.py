@@ -8,6 +8,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import itertools
 import math
 import re
 import shlex
@@ -76,6 +77,21 @@ def condense_parse_error(message: str) -> str:
         ]
         return f"{flag} {value}: expected {' or '.join(dict.fromkeys(allowed)) or 'another value'}{element}"
     return " ".join(message.split())
+
+
+def as_typed(message: str, args: list[str]) -> str:
+    """A condensed message's value as the user typed it (the flag's last on the command line): jsonargparse
+    shows it parsed, ``null`` as None, ``1e3`` as 1000.0, ``[1,nan]`` as [1.0, 'nan']."""
+    shown = re.match(r"(--[\w.]+) (.*?): ", message)
+    if shown is None:
+        return message
+    flag, typed = shown[1], None
+    for word, following in itertools.pairwise([*args, ""]):
+        if word == flag:
+            typed = following
+        elif word.startswith(f"{flag}="):
+            typed = word.removeprefix(f"{flag}=")
+    return message if typed is None else f"{flag} {typed}: {message[shown.end() :]}"
 
 
 def condense_instantiation_error(message: str) -> str | None:

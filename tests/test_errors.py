@@ -18,7 +18,11 @@ CASES = {
     f"{LINEAR} --model.lr -1": (1, "--model.lr must be a positive finite number, got -1.0"),
     f"{LINEAR} --model.lr 0": (1, "--model.lr must be a positive finite number, got 0.0"),
     f"{LINEAR} --model.lr nan": (2, "--model.lr nan: expected float"),
-    f"{LINEAR} --data.y [1,nan,3,4]": (2, "--data.y [1.0, 'nan', 3, 4]: expected float, got nan"),
+    f"{LINEAR} --trainer.max_epochs=1e3": (
+        2,
+        "--trainer.max_epochs 1e3: expected int",
+    ),  # as typed, not 1000.0
+    f"{LINEAR} --data.y [1,nan,3,4]": (2, "--data.y [1,nan,3,4]: expected float, got nan"),
     f"{LINEAR} --data.y abc": (2, "--data.y abc: expected a list, such as [1,2,3]"),
     f"{LINEAR} --data '{{x: [1, nan, 3, 4]}}'": (2, "--data.x nan: expected float"),  # a section as a mapping
     f"{LINEAR} --optimizer Adam --optimizer.betas [0.9]": (
@@ -31,7 +35,7 @@ CASES = {
     ),
     f"{LINEAR} --data.predict_inputs [1,2]": (
         2,
-        "--data.predict_inputs [1, 2]: expected rows, such as [[1,2],[3,4]]",
+        "--data.predict_inputs [1,2]: expected rows, such as [[1,2],[3,4]]",
     ),
     f"{LINEAR} --data.x+ 5 --data.y+ 10": (  # jsonargparse would train on the one point (5, 10)
         2,
