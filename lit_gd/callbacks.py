@@ -186,7 +186,7 @@ class ParameterHistograms(Callback):
     As the step logger does with its rows, the values are copied on the model's device, with no host
     synchronisation, and written every ``flush_every_n_steps`` steps (sooner once they hold a million
     values) and when training ends or fails: one transfer to the host for all of them, and numpy's
-    histogram code, run cold when a step comes between every two calls, taken once a flush.
+    histogram code, slow when it runs cold between steps, run for all of them in one go.
     """
 
     MAX_PENDING_VALUES = 2**20  # a large model's copies are written before they hold more

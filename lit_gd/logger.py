@@ -34,10 +34,10 @@ def keep_event_file_open(writer: SummaryWriter) -> None:
 def event_writing(writer: SummaryWriter) -> Callable[[bytes], None]:
     """What writes serialized events to ``writer``'s event file from this thread, after those its writer
     thread still holds. ``add_event`` hands each event to that thread: a lock, a queue and a thread switch,
-    which cost more than the event itself (a histogram of 16 values: some 330 us through the thread, 145
-    us here, where the thread's wait under load on two cores is longer still). A local file is written here,
-    through the thread's own record writer, once its queue is flushed; a remote one (``s3://``), which the
-    thread flushes, is written there, as ``add_event`` does."""
+    which cost more than the event itself (a histogram of 16 values, timed alone: 330 us through the
+    thread, 145 us here; more in a run, where the thread waits for one of two busy cores). A local file is
+    written here, through the thread's own record writer, once its queue is flushed; a remote one
+    (``s3://``), which the thread flushes, is written there, as ``add_event`` does."""
     events = writer._get_file_writer().event_writer
     if remote_event_file(events):
         return events._async_writer.write
