@@ -49,7 +49,6 @@ from lit_gd.failures import (
 )
 from lit_gd.flags import (
     as_flag,
-    as_typed,
     check_checkpoint_files,
     check_counts,
     check_list_appends,
@@ -212,7 +211,7 @@ class LitGdCLI(LightningCLI):
         try:
             super().parse_arguments(parser, args)
         except ArgumentError as error:  # condensed here, where the parser can say which flags exist
-            message = as_typed(condense_parse_error(str(error)), self.argv)
+            message = condense_parse_error(str(error), self.argv)
             if "config" in message:  # which file, where jsonargparse names none
                 message = config_file_problem(self.argv) or message
             raise ArgumentError(None, message + hint(message, parser)) from None

@@ -33,9 +33,9 @@ A_LIST = "a list, such as [1,2,3]"
 LIST_TYPES = dict.fromkeys(["collections.abc.Sequence", "collections.abc.Iterable", "list", "tuple"], A_LIST)
 
 
-def condense_parse_error(message: str) -> str:
+def condense_parse_error(message: str, args: list[str] = ()) -> str:
     """jsonargparse explains a bad value over a dozen lines (every type of a union it tried); the user needs
-    one: the flag, the value, and what is allowed."""
+    one: the flag, the value (as typed in ``args``, the command line), and what is allowed."""
     section = re.search(r'Parser key "([\w.]+)"', message)
     unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
     if section and unknown_class and section[1] in ("model", "data"):
@@ -54,6 +54,7 @@ def condense_parse_error(message: str) -> str:
             value = given[1]
         # the element refused, where the value holds several (--data.y [1, nan]): named after what is allowed
         element = f", got {given[1]}" if nested and given and given[1] != value else ""
+        value = as_typed(flag, value, args)
         unknown_argument = re.search(r"class_path '([\w.]+)':\s+Option '(\w+)' is not accepted", message)
         if unknown_argument:
             return f"{flag} {value}: {_no_such_argument(flag, *unknown_argument.groups())}"
@@ -79,19 +80,16 @@ def condense_parse_error(message: str) -> str:
     return " ".join(message.split())
 
 
-def as_typed(message: str, args: list[str]) -> str:
-    """A condensed message's value as the user typed it (the flag's last on the command line): jsonargparse
-    shows it parsed, ``null`` as None, ``1e3`` as 1000.0, ``[1,nan]`` as [1.0, 'nan']."""
-    shown = re.match(r"(--[\w.]+) (.*?): ", message)
-    if shown is None:
-        return message
-    flag, typed = shown[1], None
+def as_typed(flag: str, shown: str, args: list[str]) -> str:
+    """A flag's value as the user typed it (its last on the command line), else as jsonargparse shows it,
+    parsed: ``null`` as None, ``1e3`` as 1000.0, ``[1,nan]`` as [1.0, 'nan']."""
+    typed = shown
     for word, following in itertools.pairwise([*args, ""]):
         if word == flag:
             typed = following
         elif word.startswith(f"{flag}="):
             typed = word.removeprefix(f"{flag}=")
-    return message if typed is None else f"{flag} {typed}: {message[shown.end() :]}"
+    return typed
 
 
 def condense_instantiation_error(message: str) -> str | None:

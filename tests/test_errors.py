@@ -18,11 +18,10 @@ CASES = {
     f"{LINEAR} --model.lr -1": (1, "--model.lr must be a positive finite number, got -1.0"),
     f"{LINEAR} --model.lr 0": (1, "--model.lr must be a positive finite number, got 0.0"),
     f"{LINEAR} --model.lr nan": (2, "--model.lr nan: expected float"),
-    f"{LINEAR} --trainer.max_epochs=1e3": (
-        2,
-        "--trainer.max_epochs 1e3: expected int",
-    ),  # as typed, not 1000.0
+    # values as typed, not as parsed (1000.0), even those holding ': '
+    f"{LINEAR} --trainer.max_epochs=1e3": (2, "--trainer.max_epochs 1e3: expected int"),
     f"{LINEAR} --data.y [1,nan,3,4]": (2, "--data.y [1,nan,3,4]: expected float, got nan"),
+    f"{LINEAR} --model.lr '{{a: 1}}'": (2, "--model.lr {a: 1}: expected float"),
     f"{LINEAR} --data.y abc": (2, "--data.y abc: expected a list, such as [1,2,3]"),
     f"{LINEAR} --data '{{x: [1, nan, 3, 4]}}'": (2, "--data.x nan: expected float"),  # a section as a mapping
     f"{LINEAR} --optimizer Adam --optimizer.betas [0.9]": (
