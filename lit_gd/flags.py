@@ -33,6 +33,13 @@ A_LIST = "a list, such as [1,2,3]"
 LIST_TYPES = dict.fromkeys(["collections.abc.Sequence", "collections.abc.Iterable", "list", "tuple"], A_LIST)
 
 
+# what --optimizer and --lr_scheduler take, by the names LightningCLI knows them by
+TORCH_CHOICES = {
+    "optimizer": "an optimizer of torch.optim, such as Adam",
+    "lr_scheduler": "an lr schedule of torch.optim.lr_scheduler, such as StepLR",
+}
+
+
 def condense_parse_error(message: str, args: list[str] = ()) -> str:
     """jsonargparse explains a bad value over a dozen lines (every type of a union it tried); the user needs
     one: the flag, the value (as typed in ``args``, the command line), and what is allowed."""
@@ -41,6 +48,8 @@ def condense_parse_error(message: str, args: list[str] = ()) -> str:
     if section and unknown_class and section[1] in ("model", "data"):
         choices = ", ".join(sorted(cls.__name__ for cls in CHOICES[section[1]]))
         return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
+    if section and unknown_class and section[1] in TORCH_CHOICES:
+        return f"--{section[1]} {unknown_class[1]}: no such class; give {TORCH_CHOICES[section[1]]}"
     # a flag's value as jsonargparse shows it: quoted where it is a string, as parsed where not ([1.0, 'nan'])
     nested = re.findall(r"NestedArg\(key='([\w.]+)', val=(?:'(.*?)'|(.*?))\)$", message, re.MULTILINE)
     given = re.search(r"(?:Got|Given) value: (.*)", message)
@@ -58,7 +67,7 @@ def condense_parse_error(message: str, args: list[str] = ()) -> str:
         unknown_argument = re.search(r"class_path '([\w.]+)':\s+Option '(\w+)' is not accepted", message)
         if unknown_argument:
             return f"{flag} {value}: {_no_such_argument(flag, *unknown_argument.groups())}"
-        expected = re.findall(r"Expected a (<class '([\w.]+)'>|typing\.Literal\[(.*?)\])", message)
+        expected = re.findall(r"Expected (?:a )?(<class '([\w.]+)'>|typing\.Literal\[(.*?)\])", message)
         allowed = [
             LIST_TYPES.get(name, name.rpartition(".")[2]) or literal
             for _, name, literal in expected
@@ -81,15 +90,30 @@ def condense_parse_error(message: str, args: list[str] = ()) -> str:
 
 
 def as_typed(flag: str, shown: str, args: list[str]) -> str:
-    """A flag's value as the user typed it (its last on the command line), else as jsonargparse shows it,
-    parsed: ``null`` as None, ``1e3`` as 1000.0, ``[1,nan]`` as [1.0, 'nan']."""
-    typed = shown
+    """A flag's value as the user typed it on the command line, where one of the values given it there is
+    the one jsonargparse shows, parsed (``null`` as None, ``1e3`` as 1000.0, ``[1,nan]`` as [1.0, 'nan']);
+    else as shown: the flag given twice, the first refused, or a value from a mapping or a config file."""
     for word, following in itertools.pairwise([*args, ""]):
-        if word == flag:
-            typed = following
-        elif word.startswith(f"{flag}="):
-            typed = word.removeprefix(f"{flag}=")
-    return typed
+        if word == flag and _alike(following, shown):
+            return following
+        if word.startswith(f"{flag}=") and _alike(word.removeprefix(f"{flag}="), shown):
+            return word.removeprefix(f"{flag}=")
+    return shown
+
+
+def _alike(typed: str, shown: str) -> bool:
+    """Whether jsonargparse's account of a value (``shown``) is of ``typed``: the same text, as YAML reads
+    it, or as a number, leaving out spaces, quotes and the ``.0`` of whole numbers."""
+
+    def bare(text: str) -> str:
+        return re.sub(r"(\d)\.0\b", r"\1", re.sub(r"[\s'\"]", "", text))
+
+    readings = [typed]
+    with contextlib.suppress(yaml.YAMLError):
+        readings.append(str(yaml.safe_load(typed)))
+    with contextlib.suppress(ValueError):
+        readings.append(str(float(typed)))  # 1e3, which YAML 1.1 reads as a string
+    return bare(shown) in map(bare, readings)
 
 
 def condense_instantiation_error(message: str) -> str | None:

@@ -22,6 +22,16 @@ CASES = {
     f"{LINEAR} --trainer.max_epochs=1e3": (2, "--trainer.max_epochs 1e3: expected int"),
     f"{LINEAR} --data.y [1,nan,3,4]": (2, "--data.y [1,nan,3,4]: expected float, got nan"),
     f"{LINEAR} --model.lr '{{a: 1}}'": (2, "--model.lr {a: 1}: expected float"),
+    # the value refused, of a flag given twice, or in a mapping before the flag
+    f"{LINEAR} --model.w 2 --model.w a": (2, "--model.w a: expected float"),
+    f"{LINEAR} --trainer '{{max_epochs: a}}' --trainer.max_epochs 1": (
+        2,
+        "--trainer.max_epochs a: expected int",
+    ),
+    f"{LINEAR} --optimizer Foo": (
+        2,
+        "--optimizer Foo: no such class; give an optimizer of torch.optim, such as Adam",
+    ),
     f"{LINEAR} --data.y abc": (2, "--data.y abc: expected a list, such as [1,2,3]"),
     f"{LINEAR} --data '{{x: [1, nan, 3, 4]}}'": (2, "--data.x nan: expected float"),  # a section as a mapping
     f"{LINEAR} --optimizer Adam --optimizer.betas [0.9]": (
