@@ -33,6 +33,12 @@ A_LIST = "a list, such as [1,2,3]"
 LIST_TYPES = dict.fromkeys(["collections.abc.Sequence", "collections.abc.Iterable", "list", "tuple"], A_LIST)
 
 
+# --optimizer.lr given with no --optimizer: jsonargparse gives the setting to the base class
+CHOSEN_FIRST = {
+    "torch.optim.Optimizer": "--optimizer SGD",
+    "torch.optim.lr_scheduler.LRScheduler": "--lr_scheduler StepLR",
+}
+
 # what --optimizer and --lr_scheduler take, by the names LightningCLI knows them by
 TORCH_CHOICES = {
     "optimizer": "an optimizer of torch.optim, such as Adam",
@@ -44,7 +50,10 @@ def condense_parse_error(message: str, args: list[str] = ()) -> str:
     """jsonargparse explains a bad value over a dozen lines (every type of a union it tried); the user needs
     one: the flag, the value (as typed in ``args``, the command line), and what is allowed."""
     section = re.search(r'Parser key "([\w.]+)"', message)
-    unknown_class = re.search(r"Expected a dot import path string: (\S+)", message)
+    # the section's own class unknown (not a class-typed setting within it: SGD's lr may be a Tensor)
+    unknown_class = "Problem with given class_path" not in message and re.search(
+        r"Expected a dot import path string: (\S+)", message
+    )
     if section and unknown_class and section[1] in ("model", "data"):
         choices = ", ".join(sorted(cls.__name__ for cls in CHOICES[section[1]]))
         return f"--{section[1]} {unknown_class[1]}: no such class; choose one of {choices}"
@@ -201,8 +210,10 @@ def config_file_problem(args: list[str]) -> str | None:
 
 def _no_such_argument(flag: str, class_path: str, argument: str) -> str:
     """What the class named takes, and the one of its own arguments the user may have meant."""
-    takes = list(class_arguments(import_class(class_path)))
     section = flag.removeprefix("--").partition(".")[0]
+    if class_path in CHOSEN_FIRST:  # the base class: no optimizer or schedule chosen yet
+        return f"no --{section} is chosen to take it: choose one first, such as {CHOSEN_FIRST[class_path]}"
+    takes = list(class_arguments(import_class(class_path)))
     name = class_path.rpartition(".")[2]
     return f"{name} has no argument '{argument}'; it takes {', '.join(takes)}" + did_you_mean(
         flag, {f"--{section}.{key}" for key in takes}
@@ -210,15 +221,13 @@ def _no_such_argument(flag: str, class_path: str, argument: str) -> str:
 
 
 def hint(message: str, parser: LightningArgumentParser) -> str:
-    """After a parse error: the flag the user may have meant, or where every flag is listed."""
-    if "; did you mean" in message:  # said already, among the arguments of the class named
+    """After a parse error naming a flag that does not exist: the flag the user may have meant, or where
+    every flag is listed."""
+    # Only a flag nothing took: one that was taken (its value refused, an argument its class lacks, said
+    # with the class's own arguments) may belong to a class given by path, whose flags are listed nowhere
+    if not message.startswith("unrecognized arguments"):
         return ""
-    if ": expected " in message:  # a flag taken, its value refused (a class's given by path: not listed)
-        return ""
-    hint = did_you_mean(message, known_flags(parser))
-    if not hint and message.startswith("unrecognized arguments"):
-        return " (--help lists every flag)"
-    return hint
+    return did_you_mean(message, known_flags(parser)) or " (--help lists every flag)"
 
 
 # What --model and --data offer by class name: the registry's examples, and the user's own CSV data

@@ -22,6 +22,11 @@ CASES = {
     f"{LINEAR} --trainer.max_epochs=1e3": (2, "--trainer.max_epochs 1e3: expected int"),
     f"{LINEAR} --data.y [1,nan,3,4]": (2, "--data.y [1,nan,3,4]: expected float, got nan"),
     f"{LINEAR} --model.lr '{{a: 1}}'": (2, "--model.lr {a: 1}: expected float"),
+    f"{LINEAR} --optimizer.lr 0.1": (
+        2,
+        "--optimizer.lr 0.1: no --optimizer is chosen to take it: choose one first, such as --optimizer SGD",
+    ),
+    f"{LINEAR} --optimizer SGD --optimizer.lr nan": (2, "--optimizer.lr nan: expected float"),
     # the value refused, of a flag given twice, or in a mapping before the flag
     f"{LINEAR} --model.w 2 --model.w a": (2, "--model.w a: expected float"),
     f"{LINEAR} --trainer '{{max_epochs: a}}' --trainer.max_epochs 1": (
