@@ -2,6 +2,7 @@
 
 import csv
 import itertools
+import math
 import sys
 import time
 from pathlib import Path
@@ -203,12 +204,18 @@ class ParameterHistograms(Callback):
         self.flush_every_n_steps = flush_every_n_steps
         self._params: list[tuple[str, Tensor]] = []
         self._pending: list[tuple[int, list[Tensor]]] = []  # (step, copies of each parameter and gradient)
+        # how many steps' copies are kept before they are written: worked out as training starts
+        self._steps_kept = 1
         self._drawn_step: int | None = None
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # listed once, as the StepLogger does
         self._params = [(n, p) for n, p in pl_module.named_parameters() if p.numel() >= self.min_elements]
         skip_hooks_this_fit(self, ("on_before_optimizer_step",), not self.every_n_steps or not self._params)
+        if self.every_n_steps and self._params:
+            values = 2 * sum(param.numel() for _, param in self._params)  # a step's: parameters, gradients
+            steps = math.ceil(self.flush_every_n_steps / self.every_n_steps)
+            self._steps_kept = min(steps, math.ceil(self.MAX_PENDING_VALUES / values))
         self._pending.clear()
         self._drawn_step = None
 
@@ -222,11 +229,7 @@ class ParameterHistograms(Callback):
         self._drawn_step = step
         with torch.no_grad():
             self._pending.append((step, [v.detach().clone() for _, p in self._params for v in (p, p.grad)]))
-        held = sum(values.numel() for values in self._pending[-1][1]) * len(self._pending)
-        if (
-            len(self._pending) * self.every_n_steps >= self.flush_every_n_steps
-            or held >= self.MAX_PENDING_VALUES
-        ):
+        if len(self._pending) >= self._steps_kept:
             self.flush(trainer)
 
     def flush(self, trainer: Trainer) -> None:

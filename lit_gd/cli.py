@@ -325,7 +325,8 @@ class LitGdCLI(LightningCLI):
         if config.get("fast_dev_run"):  # Lightning's check of a few batches, which logs and keeps nothing
             kwargs["logger"] = False
         elif logger is False and root is not None:  # no TensorBoard, the user's folder: Lightning's way
-            self._keep_config_beside_a_run(check_root_folder_free(Path(root), self.evaluating))
+            check_root_folder_free(Path(root), self.evaluating)
+            self._keep_config_beside_a_run(Path(root))
         elif logger in (None, True, False):
             folder = self.run_folder = self._run_folder()
             if logger is False:  # no TensorBoard; the run's checkpoints and config in its folder all the same

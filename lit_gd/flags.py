@@ -98,16 +98,21 @@ def condense_parse_error(message: str, args: list[str] = ()) -> str:
     return " ".join(message.split())
 
 
+def flag_values(args: list[str], flag: str) -> list[str]:
+    """The values a command line gives ``flag``, in order, in either spelling (``--flag value``,
+    ``--flag=value``)."""
+    return [
+        following if word == flag else word.removeprefix(f"{flag}=")
+        for word, following in itertools.pairwise([*args, ""])
+        if word == flag or word.startswith(f"{flag}=")
+    ]
+
+
 def as_typed(flag: str, shown: str, args: list[str]) -> str:
     """A flag's value as the user typed it on the command line, where one of the values given it there is
     the one jsonargparse shows, parsed (``null`` as None, ``1e3`` as 1000.0, ``[1,nan]`` as [1.0, 'nan']);
     else as shown: the flag given twice, the first refused, or a value from a mapping or a config file."""
-    for word, following in itertools.pairwise([*args, ""]):
-        if word == flag and _alike(following, shown):
-            return following
-        if word.startswith(f"{flag}=") and _alike(word.removeprefix(f"{flag}="), shown):
-            return word.removeprefix(f"{flag}=")
-    return shown
+    return next((typed for typed in flag_values(args, flag) if _alike(typed, shown)), shown)
 
 
 def _alike(typed: str, shown: str) -> bool:
@@ -144,8 +149,7 @@ def condense_instantiation_error(message: str) -> str | None:
 
 def config_files(args: list[str]) -> list[str]:
     """The ``--config`` files of a command line, in order."""
-    files = [value for flag, value in zip(args, args[1:], strict=False) if flag == "--config"]
-    return files + [arg.partition("=")[2] for arg in args if arg.startswith("--config=")]
+    return flag_values(args, "--config")
 
 
 def set_in_config_files(args: list[str], section: str, key: str) -> bool:
@@ -164,15 +168,16 @@ def check_list_appends(args: list[str]) -> None:
     example's own points (its class's defaults) are not given: jsonargparse makes the list [5], and the run
     trains on one point without a word."""
     for index, word in enumerate(args):
-        append = re.fullmatch(r"--data\.(?:init_args\.)?(\w+)\+(=.*)?", word)
+        append = re.fullmatch(r"--data\.(?:init_args\.)?(\w+)\+(?:=.*)?", word)
         if not append:
             continue
         key = append[1]
-        before = rf"--data\.(?:init_args\.)?{key}(=.*)?"
-        given = any(re.fullmatch(before, earlier) for earlier in args[:index])
-        if given or set_in_config_files(args, "data", key):
+        earlier = args[:index]
+        if flag_values(earlier, f"--data.{key}") or flag_values(earlier, f"--data.init_args.{key}"):
             continue
-        value = append[2][1:] if append[2] else " ".join(args[index + 1 : index + 2])
+        if set_in_config_files(args, "data", key):
+            continue
+        value = flag_values(args[index:], append[0].partition("=")[0])[0]
         raise InputError(
             f"--data.{key}+ {shlex.quote(value)}: appends to a list given before it, and none was (the"
             f" example's own points are not): give the whole list, as --data.{key} [1,2,3]",
@@ -392,7 +397,7 @@ def check_root_folder(folder: str | None, logger, fast_dev_run) -> None:
         )
 
 
-def check_root_folder_free(folder: Path, evaluating: bool) -> Path:
+def check_root_folder_free(folder: Path, evaluating: bool) -> None:
     """``--trainer.default_root_dir`` without TensorBoard (``--trainer.logger false``): Lightning writes the
     run's config and checkpoints there, and would refuse a second config with a traceback, or write over a
     ``last.ckpt``. A fit needs a folder that holds no run; validate, test and predict write beside one."""
@@ -402,7 +407,6 @@ def check_root_folder_free(folder: Path, evaluating: bool) -> Path:
             f"--trainer.default_root_dir {shlex.quote(str(folder))} already holds a run ({kept[0]}): give a"
             " folder of its own to every fit, or leave the setting out for a new folder under logs/"
         )
-    return folder
 
 
 def check_validation_interval(every: int | None) -> None:
