@@ -67,6 +67,7 @@ from lit_gd.flags import (
     hint,
     import_class,
     known_model,
+    on_command_line,
     set_in_config_files,
 )
 from lit_gd.guards import DeadReLUMonitor, DivergenceGuard, GracefulInterrupt, SaturationMonitor
@@ -265,12 +266,9 @@ class LitGdCLI(LightningCLI):
     def _chosen(self, flag: str, value, owner: type) -> bool:
         """Whether the user chose a value: a flag on the command line, or a value from a config file that
         differs from the class's default."""
-        return self._on_command_line(flag) or value != constructor_default(owner, flag.rpartition(".")[2])
-
-    def _on_command_line(self, flag: str) -> bool:
-        section, _, key = flag.removeprefix("--").partition(".")
-        spellings = (flag, f"--{section}.init_args.{key}")
-        return any(arg.partition("=")[0] in spellings for arg in self.argv)
+        if on_command_line(self.argv, flag):
+            return True
+        return value != constructor_default(owner, flag.rpartition(".")[2])
 
     def instantiate_classes(self) -> None:
         try:
@@ -290,7 +288,7 @@ class LitGdCLI(LightningCLI):
         if config.get("lr_scheduler") and not config.get("optimizer"):
             # LightningCLI would silently keep the model's own optimizer and drop the schedule
             raise InputError("--lr_scheduler needs --optimizer too, e.g. --optimizer SGD --optimizer.lr 0.01")
-        if self._on_command_line("--model.in_features"):
+        if on_command_line(self.argv, "--model.in_features"):
             raise InputError("--model.in_features is set by lit-gd from the data's columns: leave it out")
         # before jsonargparse makes a profiler given by class (Lightning's XLA one fails as it is made)
         check_profiler(config["trainer"].get("profiler"))

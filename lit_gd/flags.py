@@ -108,6 +108,13 @@ def flag_values(args: list[str], flag: str) -> list[str]:
     ]
 
 
+def on_command_line(args: list[str], flag: str) -> bool:
+    """Whether a command line gives ``flag`` (``--model.lr``), or its long spelling
+    (``--model.init_args.lr``)."""
+    section, _, key = flag.removeprefix("--").partition(".")
+    return any(flag_values(args, spelling) for spelling in (flag, f"--{section}.init_args.{key}"))
+
+
 def as_typed(flag: str, shown: str, args: list[str]) -> str:
     """A flag's value as the user typed it on the command line, where one of the values given it there is
     the one jsonargparse shows, parsed (``null`` as None, ``1e3`` as 1000.0, ``[1,nan]`` as [1.0, 'nan']);
@@ -172,10 +179,7 @@ def check_list_appends(args: list[str]) -> None:
         if not append:
             continue
         key = append[1]
-        earlier = args[:index]
-        if flag_values(earlier, f"--data.{key}") or flag_values(earlier, f"--data.init_args.{key}"):
-            continue
-        if set_in_config_files(args, "data", key):
+        if on_command_line(args[:index], f"--data.{key}") or set_in_config_files(args, "data", key):
             continue
         value = flag_values(args[index:], append[0].partition("=")[0])[0]
         raise InputError(
