@@ -57,6 +57,7 @@ class StepLogger(Callback):
         self.constants: dict[str, float] = {}  # written to TensorBoard beside every step's values (targets)
         self._log_elements = False
         self._params: list[Tensor] = []
+        self._flat_params: list[Tensor] = []
         self._rows: list[Tensor] = []
         self._steps: list[int] = []
         self._row: Tensor | None = None  # the latest step's
@@ -68,6 +69,11 @@ class StepLogger(Callback):
         # Listed once: every named_parameters() call walks the module tree, torchmetrics modules included,
         # at about 50 us a time, more than a tiny model's whole step.
         self._params = [param for _, param in params]
+        # Each parameter's values as a flat view, made once: it follows the optimizer's updates (in place),
+        # and, detached, records no graph in the step's row, which is made inside the optimizer's closure
+        # with gradients on (a torch.no_grad() around it cost some 30 us of every step of a large batch). A
+        # parameter that no flat view can show (not contiguous) is flattened at each step.
+        self._flat_params = [p.detach().view(-1) if p.is_contiguous() else p.detach() for p in self._params]
         self._log_elements = self.logs_elements(pl_module)
         names = [
             name if p.numel() == 1 else ".".join([name, *map(str, index)])
@@ -108,12 +114,11 @@ class StepLogger(Callback):
         params = self._params
         loss = trainer.strategy.reduce(pl_module.last_loss, reduce_op="mean")  # over processes, under DDP
         values = [loss.reshape(1)]
-        with torch.no_grad():  # the parameters' values, without a detached copy of each first
-            if self._log_elements:
-                values += [p.reshape(-1) for p in params]
-                values += [p.grad.reshape(-1) for p in params]
-            values += self.gradient_norms(params)
-            self._row = torch.cat(values)
+        if self._log_elements:
+            values += [p if p.dim() == 1 else p.reshape(-1) for p in self._flat_params]
+            values += [p.grad.reshape(-1) for p in params]
+        values += self.gradient_norms(params)
+        self._row = torch.cat(values)
         self._rows.append(self._row)
         self._steps.append(step)
         if len(self._rows) >= self.flush_every_n_steps:
@@ -450,6 +455,24 @@ class LastCheckpoint(ModelCheckpoint):
     of training (a kill or a power cut then costs at most that much) and always when fit ends. Lightning's
     own skips the end when a timed save came before; ``save_last_now`` writes it on demand (a signal).
     Each write is atomic (Lightning's): a failed one leaves the previous file whole."""
+
+    _state_key: tuple[tuple, str] = ((), "")  # (the settings it was made from, the key)
+
+    @property
+    def state_key(self) -> str:
+        """ModelCheckpoint's, made again only when the settings it is made from change: Lightning names the
+        callback at every hook it calls on it (its profiler's label), and ModelCheckpoint's name is a repr of
+        five settings, 35 us of every step of a large batch, for ``on_train_batch_end``."""
+        settings = (
+            self.monitor,
+            self.mode,
+            self._every_n_train_steps,
+            self._every_n_epochs,
+            self._train_time_interval,
+        )
+        if settings != self._state_key[0]:
+            self._state_key = (settings, super().state_key)
+        return self._state_key[1]
 
     def save_last_now(self, trainer: Trainer) -> None:
         if self.save_last and not trainer.fast_dev_run:  # Lightning's few batches keep nothing

@@ -67,3 +67,19 @@ def test_stopped_mid_epoch_and_resumed_equals_never_stopped(flavour):
             assert sorted(before.get(tag, []) + after.get(tag, [])) == values, (step, tag)
         for name, value in final_state(whole).items():
             assert torch.equal(final_state(resumed)[name], value), (step, name)
+
+
+def test_last_checkpoint_keeps_its_state_under_modelcheckpoints_key():
+    # LastCheckpoint makes its state key once for its settings; a checkpoint's callback state is found by it
+    from datetime import timedelta
+
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from lit_gd.callbacks import LastCheckpoint
+
+    ours = LastCheckpoint(save_last=True, save_top_k=0, train_time_interval=timedelta(minutes=5))
+    made_anew = ModelCheckpoint.state_key.fget  # what ModelCheckpoint makes at every call
+    assert ours.state_key == made_anew(ours)
+    assert "LastCheckpoint" in ours.state_key and "seconds=300" in ours.state_key
+    ours._every_n_epochs = 3  # a setting changed after the key was made: a new key
+    assert ours.state_key == made_anew(ours) and "'every_n_epochs': 3" in ours.state_key

@@ -1,9 +1,12 @@
 """What a short run writes for TensorBoard: one value per optimizer step for every tag, named as promised."""
 
+import itertools
+
 import pytest
 import torch
+from torch import nn
 
-from lit_gd import NotGate, NotGateData, ReLURegression, ReLURegressionData
+from lit_gd import NotGate, NotGateData, ReLURegression, ReLURegressionData, TwoLayerData, TwoLayerReLU
 from tests.helpers import fit_cli, fit_trainer, scalars
 
 
@@ -34,6 +37,26 @@ def test_param_is_value_before_update_and_grad_norm_matches(tmp_path):
     grads = [series[f"grad/{n}"][1][1] for n in ["weight.0.0", "weight.1.0", "bias"]]
     assert series["grad_norm/total"][1][1] == pytest.approx(torch.tensor(grads).norm().item(), rel=1e-6)
     assert series["grad_norm/bias"][1][1] == pytest.approx(abs(grads[2]), rel=1e-6)
+
+
+def test_param_values_follow_the_updates_of_a_parameter_that_is_not_contiguous(tmp_path):
+    # the step logger reads each parameter through a flat view made once; a parameter that no flat view can
+    # show (a transposed tensor) is read afresh at every step: each step's value is the last one's, less lr
+    # times its gradient (plain SGD)
+    torch.manual_seed(1)  # a start at which the first layer's last two units learn
+    model = TwoLayerReLU()
+    weight = model.linear1.weight.detach()
+    model.linear1.weight = nn.Parameter(weight.t().contiguous().t())  # the same values, strided
+    assert not model.linear1.weight.is_contiguous()
+    series = scalars(fit_trainer(model, TwoLayerData(), 4, tmp_path))
+    for row, column in itertools.product(range(3), range(2)):
+        values = [value for _, value in series[f"param/linear1.weight.{row}.{column}"]]
+        grads = [value for _, value in series[f"grad/linear1.weight.{row}.{column}"]]
+        assert values[0] == weight[row, column].item()
+        for step in range(1, 4):
+            expected = values[step - 1] - model.lr * grads[step - 1]
+            assert values[step] == pytest.approx(expected, rel=1e-6, abs=1e-6), (row, column, step)
+    assert len({value for _, value in series["param/linear1.weight.2.1"]}) > 1  # it moves
 
 
 def test_large_models_log_norms_but_not_elements(tmp_path):
