@@ -15,11 +15,12 @@ gradient for models of at most 16 elements, the gradient norms) to TensorBoard t
 (the tutorials' epochs): "an epoch per pass" is Lightning alone with nothing logged, run so, the quickest
 Lightning with lit-gd's epochs. In this process both write TensorBoard's events with lit_gd's C checksum
 (``lit_gd.checksum``), the same bytes. Each measure's rows are timed together with its plain loop: one run of
-each to warm up, then nine rounds (the whole process: five) that run every one in turn, so that a load coming
-and going on the machine weighs on all alike; the table gives the medians, their ratio, and the range of the
-rounds' own ratios (each row's run over the plain loop's of the same round). On a shared 2-core machine one
-round's ratio can move by a tenth either way (the range shows how far it did): the median of nine rounds is
-steadier than that of five. Nothing here is asserted: timings drift with the machine; the tests check numbers.
+each to warm up, then nine rounds (full batch: fifteen; the whole process: five) that run every one in turn,
+so that a load coming and going on the machine weighs on all alike; the table gives the medians, their ratio,
+and the range of the rounds' own ratios (each row's run over the plain loop's of the same round). On a shared
+2-core machine one round's ratio can move by a tenth either way (the range shows how far it did): the median
+of nine rounds is steadier than that of five, and full batch, which moves the most, gets fifteen. Nothing
+here is asserted: timings drift with the machine; the tests check numbers.
 """
 
 import contextlib
@@ -46,6 +47,8 @@ from lit_gd.profiler import NullProfiler
 
 REPO = Path(__file__).resolve().parent.parent
 ROUNDS = 9
+# A full-batch step reads 64 MB: its rounds move the most with the machine's memory traffic (0.75-0.99x)
+FULL_BATCH_ROUNDS = 15
 logging.getLogger("lightning").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore")
 
@@ -281,10 +284,13 @@ def main() -> None:
         rows.append((measure, *cells, goal))
         print(f"  {measure}: {ratio:.2f}x", file=sys.stderr, flush=True)
 
-    def timed_together(measures: list[tuple[str, Callable[[], float], str]], plain_run, per, unit: str):
+    def timed_together(
+        measures: list[tuple[str, Callable[[], float], str]], plain_run, per, unit: str, rounds: int = ROUNDS
+    ):
         """A row for each (measure, run, goal), each figure ``per(seconds)``, timed in the same rounds as
         the plain loop it is compared with."""
-        seconds = interleaved_rounds({"plain loop": plain_run} | {name: run for name, run, _ in measures})
+        runs = {"plain loop": plain_run} | {name: run for name, run, _ in measures}
+        seconds = interleaved_rounds(runs, rounds)
         reference = [per(s) for s in seconds["plain loop"]]
         for name, _, goal in measures:
             row(name, [per(s) for s in seconds[name]], reference, unit, goal)
@@ -343,6 +349,7 @@ def main() -> None:
             plain_loop(nn.Linear(16, 1), data, batch_size, epochs, 0.1),
             lambda seconds, epochs=epochs: samples * epochs / 1e6 / seconds,
             "M/s",
+            FULL_BATCH_ROUNDS if batch_size == samples else ROUNDS,
         )  # fmt: skip
 
     lit_gd = str(Path(sys.executable).with_name("lit-gd"))
