@@ -36,7 +36,7 @@ tensorboard: install ## serve logs/ on http://127.0.0.1:$(PORT)
 	@echo "TensorBoard on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/tensorboard --logdir logs --host 127.0.0.1 --port $(PORT)
 
-bench: install ## time lit_gd against plain PyTorch loops, side by side (about three minutes)
+bench: install ## time lit_gd against plain PyTorch loops, side by side (about four minutes)
 	$(BIN)/python benchmarks/bench.py
 
 bench-csv: install ## memory and time of loading a 2M-row CSV file (about half a minute)
